@@ -1,0 +1,307 @@
+"""Задание 3: HTTP-сервер на сокете отдаёт index.html; клиент скачивает страницу.
+
+Сервер и клиент запускаются как подпроцессы; «враждебные» запросы (по частям,
+мусор, чужие методы, огромные заголовки, выход за пределы папки) шлём сырыми
+сокетами и смотрим на байты ответа.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import time
+from html.parser import HTMLParser
+
+import pytest
+
+from browser import Browser, require_chromium
+from support import PYTHON, Program, free_port, lab_program, start_server
+
+PAGE_FILE = lab_program("task3", "index.html")
+PAGE = PAGE_FILE.read_bytes()
+SERVER_SOURCE_MARKERS = (b"import socket", b"def main", b"REQUEST_LINE")
+
+
+# --- помощники ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def server():
+    """Один сервер на все проверки, которым не важно его состояние."""
+    started: list[Program] = []
+
+    def launch(args, **kwargs) -> Program:
+        started.append(Program(args, **kwargs))
+        return started[-1]
+
+    try:
+        yield start_server(launch, "task3")
+    finally:
+        for program in started:
+            program.kill()
+
+
+def exchange(port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 5.0) -> bytes:
+    """Шлёт куски запроса (с паузами между ними) и читает ответ до закрытия соединения."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # каждый кусок — свой сегмент
+        for index, piece in enumerate(pieces):
+            if index and pause:
+                time.sleep(pause)
+            sock.sendall(piece)
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    return received
+
+
+def split(raw: bytes) -> tuple[str, dict[str, str], bytes]:
+    """Ответ → строка статуса, заголовки (имена в нижнем регистре), тело."""
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    assert separator, raw
+    status_line, *lines = head.decode("ascii").split("\r\n")
+    headers = {}
+    for line in lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return status_line, headers, body
+
+
+def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[str, str], bytes]:
+    return split(exchange(port, f"{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii")))
+
+
+def run_client(launch, *args: str) -> tuple[int, Program]:
+    client = launch([PYTHON, lab_program("task3", "client.py"), *args])
+    return client.wait_exit(), client
+
+
+# --- страница -------------------------------------------------------------------
+
+def test_page_is_sent_byte_for_byte_with_length_in_bytes(server):
+    assert len(PAGE) > len(PAGE.decode("utf-8")), "на странице должна быть кириллица"
+    status_line, headers, body = get(server.port)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["content-length"] == str(len(PAGE))
+    assert headers["connection"] == "close"
+    assert body == PAGE
+
+
+@pytest.mark.parametrize("target", ["/index.html", "/?x=1", "/index.html?a=b&c=%D0%B4"])
+def test_index_html_and_query_string_give_the_page(server, target):
+    status_line, _, body = get(server.port, target)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert body == PAGE
+
+
+def test_head_sends_headers_without_body(server):
+    status_line, headers, body = get(server.port, "/", method="HEAD")
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["content-length"] == str(len(PAGE))
+    assert body == b""
+
+
+def test_request_split_into_pieces_is_answered(server):
+    raw = exchange(server.port, b"GE", b"T / HT", b"TP/1.1\r\nHost: te", b"st\r\n\r", b"\n", pause=0.03)
+    status_line, _, body = split(raw)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert body == PAGE
+
+
+def test_page_is_valid_html5_without_external_resources():
+    class Checker(HTMLParser):
+        VOID = {"meta", "link", "br", "img", "input", "hr"}
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.open_tags: list[str] = []
+            self.seen: dict[str, dict[str, str | None]] = {}
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            self.seen.setdefault(tag, attributes)
+            for name in ("src", "href"):
+                assert not (attributes.get(name) or "").startswith(("http", "//")), (tag, attributes)
+            if tag not in self.VOID:
+                self.open_tags.append(tag)
+
+        def handle_endtag(self, tag):
+            assert self.open_tags and self.open_tags[-1] == tag, (tag, self.open_tags)
+            self.open_tags.pop()
+
+    text = PAGE.decode("utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    checker = Checker()
+    checker.feed(text)
+    checker.close()
+    assert checker.open_tags == []
+    assert checker.seen["html"]["lang"] == "ru"
+    assert checker.seen["meta"]["charset"] == "utf-8"
+    assert "style" in checker.seen and "script" not in checker.seen
+
+
+# --- ошибки ---------------------------------------------------------------------
+
+def test_unknown_path_is_404(server):
+    status_line, headers, body = get(server.port, "/nope")
+    assert status_line == "HTTP/1.1 404 Not Found"
+    assert headers["content-length"] == str(len(body))
+
+
+@pytest.mark.parametrize("target", ["/../server.py", "/%2e%2e/server.py", "/..%2fserver.py",
+                                    "/server.py", "/../task3/server.py", "/../../README.md"])
+def test_path_traversal_gives_404_and_no_file(server, target):
+    status_line, _, body = get(server.port, target)
+    assert status_line == "HTTP/1.1 404 Not Found"
+    for marker in SERVER_SOURCE_MARKERS:
+        assert marker not in body
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
+def test_other_methods_are_405_with_allow(server, method):
+    status_line, headers, _ = get(server.port, "/", method=method)
+    assert status_line == "HTTP/1.1 405 Method Not Allowed"
+    assert headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GARBAGE\r\n\r\n",
+    b"GET /\r\n\r\n",
+    b"GET / HTTP/1.1 extra\r\n\r\n",
+    b"GET index.html HTTP/1.1\r\n\r\n",
+    b"GET / HTTP/9.9\r\n\r\n",
+    b"get / HTTP/1.1\r\n\r\n",
+    b"GET /\xd0\xb4 HTTP/1.1\r\n\r\n",
+    b"\x00\xff\xfe\r\n\r\n",
+    b"\r\n\r\n",
+])
+def test_malformed_request_line_is_400(server, request_bytes):
+    status_line, _, body = split(exchange(server.port, request_bytes))
+    assert status_line == "HTTP/1.1 400 Bad Request"
+    assert "строка запроса".encode("utf-8") in body
+
+
+@pytest.mark.parametrize("request_bytes", [
+    b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 20_000 + b"\r\n\r\n",
+    b"x" * 20_000,  # без пустой строки вовсе
+])
+def test_oversized_head_is_431(server, request_bytes):
+    status_line, _, _ = split(exchange(server.port, request_bytes))
+    assert status_line == "HTTP/1.1 431 Request Header Fields Too Large"
+
+
+def test_silent_client_does_not_block_others(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as silent:
+        silent.sendall(b"GET / HT")  # начал и замолчал
+        started = time.monotonic()
+        status_line, _, _ = get(server.port)
+        assert status_line == "HTTP/1.1 200 OK"
+        assert time.monotonic() - started < 2
+
+
+def test_silent_client_is_disconnected_after_timeout(launch):
+    server = start_server(launch, "task3", "--timeout", "0.3")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as silent:
+        assert silent.recv(1024) == b""  # сервер закрыл соединение сам, ничего не ответив
+    server.wait_for(r"молчит дольше 0\.3 с", stream="stderr")
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+def test_client_gone_mid_request_does_not_break_server(server):
+    with socket.create_connection(("127.0.0.1", server.port)) as quitter:
+        quitter.sendall(b"GET / HTTP/1.1\r\n")
+    server.wait_for(r"клиент ушёл", stream="stderr")
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+# --- клиент ---------------------------------------------------------------------
+
+def test_client_prints_status_and_page(server, launch):
+    code, client = run_client(launch, "--port", str(server.port))
+    assert code == 0, client.stderr
+    assert client.stdout.startswith("HTTP/1.1 200 OK\n\n<!DOCTYPE html>")
+    assert "Привет от сервера на сокетах!" in client.stdout
+    assert client.stdout.rstrip("\n").endswith("</html>")
+    assert client.stderr == ""
+
+
+def test_client_with_query_string_and_cyrillic_path(server, launch):
+    code, client = run_client(launch, "--port", str(server.port), "--path", "/?имя=мир и пробел")
+    assert code == 0, client.stderr
+    server.wait_for(r"GET /\?%D0%B8%D0%BC%D1%8F=%D0%BC%D0%B8%D1%80%20%D0%B8%20%D0%BF", stream="stderr")
+
+
+@pytest.mark.parametrize("path", ["/nope", "/../server.py"])
+def test_client_reports_error_status(server, launch, path):
+    code, client = run_client(launch, "--port", str(server.port), "--path", path)
+    assert code == 1
+    assert client.stdout.startswith("HTTP/1.1 404 Not Found\n")
+    assert client.stderr.strip() == "Ошибка: сервер ответил «HTTP/1.1 404 Not Found»"
+
+
+def test_client_without_server_says_error(launch):
+    code, client = run_client(launch, "--port", str(free_port()))
+    assert code == 1
+    assert client.stderr.startswith("Ошибка: ")
+    assert client.stderr.count("\n") == 1
+    client.assert_no_traceback()
+
+
+def test_client_rejects_relative_path(launch):
+    code, client = run_client(launch, "--path", "index.html")
+    assert code == 2
+    assert "путь должен начинаться с «/»" in client.stderr
+
+
+# --- запуск и остановка сервера -----------------------------------------------------
+
+def test_server_logs_requests_and_stops_on_ctrl_c(launch):
+    server = start_server(launch, "task3")
+    assert server.stderr.splitlines()[0].endswith(f"Сервер слушает 127.0.0.1:{server.port} — "
+                                                  f"откройте http://127.0.0.1:{server.port}/ в браузере")
+    get(server.port, "/nope")
+    server.wait_for(r"INFO 127\.0\.0\.1:\d+ GET /nope → 404", stream="stderr")
+    server.interrupt()
+    assert server.wait_exit() == 0
+    assert server.stderr.rstrip().endswith("Сервер остановлен.")
+    server.assert_no_traceback()
+
+
+def test_busy_port_is_a_clear_error(server, launch):
+    second = launch([PYTHON, lab_program("task3", "server.py"), "--port", str(server.port)])
+    assert second.wait_exit() == 1
+    assert second.stderr.startswith(f"Ошибка: не удалось занять 127.0.0.1:{server.port}")
+    second.assert_no_traceback()
+
+
+def test_page_is_served_whatever_the_working_directory(launch, tmp_path):
+    server = launch([PYTHON, lab_program("task3", "server.py"), "--port", "0"], cwd=tmp_path)
+    port = int(server.wait_for(r"127\.0\.0\.1:(\d+)", stream="stderr").group(1))
+    assert get(port)[2] == PAGE
+
+
+@pytest.mark.parametrize("program", ["server.py", "client.py"])
+def test_help_is_in_russian(launch, program):
+    shown = launch([PYTHON, lab_program("task3", program), "--help"])
+    assert shown.wait_exit() == 0
+    assert re.search(r"по\s+умолчанию\s+8080", shown.stdout), shown.stdout  # argparse переносит строки
+
+
+# --- браузер -------------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_chromium_shows_the_page(server, tmp_path):
+    with Browser(require_chromium(), width=1000, height=700) as browser:
+        browser.open(f"http://127.0.0.1:{server.port}/")
+        assert browser.status() == 200
+        assert browser.evaluate("document.characterSet") == "UTF-8"
+        assert browser.evaluate("document.documentElement.lang") == "ru"
+        assert browser.evaluate("document.title") == "Работа с сокетами — задание 3"
+        text = browser.evaluate("document.body.innerText")
+        assert "Привет от сервера на сокетах!" in text
+        assert "Почему длина — в байтах" in text
+        # Встроенный CSS применился: заголовок окрашен, карточка ограничена по ширине.
+        assert browser.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(55, 48, 163)"
+        assert browser.evaluate("document.querySelector('main').getBoundingClientRect().width") < 1000
+        shot = browser.screenshot(tmp_path / "page.png")
+        assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
