@@ -1,0 +1,114 @@
+"""UDP-клиент приветствия (задание 1 лабораторной работы «Работа с сокетами»).
+
+Отправляет серверу «Hello, server» и печатает его ответ:
+«Ответ сервера: Hello, client».
+
+UDP не гарантирует доставку: наша датаграмма или ответ могут потеряться,
+и тогда recv ждал бы вечно. Поэтому ответа ждём не дольше --timeout секунд,
+а если его нет — отправляем приветствие ещё раз, до --retries повторов
+(всего 1 + retries попыток). Потом сдаёмся: «Ошибка: … не ответил», код 1.
+
+Сокет «подключаем» к серверу через connect. Для UDP это не соединение
+(в сеть ничего не уходит), а запоминание адреса: send отправляет туда,
+а recv принимает датаграммы только оттуда, так что чужая датаграмма
+не сойдёт за ответ. Кроме того, подключённому сокету система сообщает
+об ICMP «порт недоступен»: recv бросает ConnectionRefusedError
+(на Windows — ConnectionResetError), и клиент сразу говорит, что сервер
+не запущен, не дожидаясь конца всех попыток.
+"""
+
+import argparse
+import math
+import socket
+import sys
+
+DEFAULT_PORT = 5001
+# Сообщение клиента.
+GREETING = "Hello, server"
+# Наибольший ответ, который клиент прочитает: «Hello, client» намного короче.
+MAX_DATAGRAM = 1024
+
+
+def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | None:
+    """Шлёт приветствие, пока не придёт ответ; None — сервер так и не ответил."""
+    attempts = 1 + retries
+    sock.settimeout(timeout)
+    for attempt in range(1, attempts + 1):
+        if attempt > 1:
+            print(f"Нет ответа за {timeout:g} с, отправляю ещё раз (попытка {attempt} из {attempts})",
+                  file=sys.stderr)
+        sock.send(GREETING.encode("utf-8"))
+        try:
+            return sock.recv(MAX_DATAGRAM)
+        except TimeoutError:
+            continue
+    return None
+
+
+def port_number(text: str) -> int:
+    """Тип для argparse: номер порта 1–65535."""
+    port = int(text)
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError("порт должен быть от 1 до 65535")
+    return port
+
+
+def positive_float(text: str) -> float:
+    """Тип для argparse: конечное число секунд больше нуля."""
+    value = float(text)
+    # Так отсекаются и «nan» (он не больше нуля), и «inf» (он не меньше бесконечности).
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError("нужно конечное число больше нуля")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """Тип для argparse: целое число не меньше нуля."""
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("нужно целое число не меньше нуля")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ.")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="адрес сервера (по умолчанию %(default)s)")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
+                        help="UDP-порт сервера (по умолчанию %(default)s)")
+    parser.add_argument("--timeout", type=positive_float, default=1.0,
+                        help="сколько секунд ждать ответа на одну попытку (по умолчанию %(default)s)")
+    parser.add_argument("--retries", type=non_negative_int, default=3,
+                        help="сколько раз повторить отправку, если ответа нет (по умолчанию %(default)s)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    server = f"{args.host}:{args.port}"
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.connect((args.host, args.port))
+            reply = ask_server(sock, args.timeout, args.retries)
+    except KeyboardInterrupt:
+        print("Прервано.", file=sys.stderr)
+        return 0
+    except ConnectionError:
+        # ICMP «порт недоступен»: на этом адресе никто не слушает UDP.
+        print(f"Ошибка: сервер {server} недоступен: на этом порту никто не слушает.", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # Например, имя хоста не найдено.
+        print(f"Ошибка: не удалось связаться с {server}: {error.strerror or error}.", file=sys.stderr)
+        return 1
+    if reply is None:
+        print(f"Ошибка: сервер {server} не ответил (попыток: {1 + args.retries}, "
+              f"ожидание каждой: {args.timeout:g} с).", file=sys.stderr)
+        return 1
+    print(f"Ответ сервера: {reply.decode('utf-8', errors='replace')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

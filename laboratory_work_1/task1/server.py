@@ -1,0 +1,107 @@
+"""UDP-сервер приветствия (задание 1 лабораторной работы «Работа с сокетами»).
+
+Клиент присылает «Hello, server», сервер печатает это сообщение в лог
+вместе с адресом отправителя и отвечает «Hello, client».
+
+Как устроен сервер. UDP не устанавливает соединений: у сервера один сокет,
+и в него приходят отдельные датаграммы от любых клиентов. `recvfrom` отдаёт
+датаграмму и адрес отправителя, `sendto` отправляет ответ на этот адрес.
+Поэтому весь сервер — один цикл «получить → записать в лог → ответить».
+Потоки не нужны: каждая датаграмма обрабатывается мгновенно и независимо
+от остальных, так что клиентов может быть сколько угодно.
+
+Чужие данные. В порт может прийти что угодно, и сервер не должен от этого падать:
+
+* датаграмма не в UTF-8 — декодируем с errors="replace" (битые байты станут «�»),
+  пишем в лог через repr (переводы строк и управляющие символы не ломают лог)
+  и отвечаем как обычно: приветствие не зависит от содержимого;
+* датаграмма длиннее MAX_DATAGRAM байт — это не наш протокол, её не отвечаем,
+  а только предупреждаем в логе. Читаем на байт больше предела: если байтов
+  пришло больше MAX_DATAGRAM, датаграмма слишком длинная (Linux молча отрезает
+  то, что не влезло в буфер, так что иначе длину не узнать);
+* сбой при приёме или отправке одной датаграммы (OSError) — предупреждение
+  в логе, и цикл продолжается.
+"""
+
+import argparse
+import errno
+import logging
+import socket
+import sys
+
+DEFAULT_PORT = 5001
+# Наибольшая датаграмма, которую сервер принимает: приветствие намного короче.
+MAX_DATAGRAM = 1024
+# Ответ сервера на каждую датаграмму.
+REPLY = "Hello, client"
+
+log = logging.getLogger("task1.server")
+
+
+def handle_datagram(data: bytes, sender: tuple[str, int]) -> bytes | None:
+    """Записывает датаграмму в лог и возвращает ответ (None — не отвечать)."""
+    peer = f"{sender[0]}:{sender[1]}"
+    if len(data) > MAX_DATAGRAM:
+        log.warning("%s прислал датаграмму длиннее %d байт — без ответа", peer, MAX_DATAGRAM)
+        return None
+    message = data.decode("utf-8", errors="replace")
+    log.info("Сообщение от %s: %r", peer, message)
+    return REPLY.encode("utf-8")
+
+
+def serve(sock: socket.socket) -> None:
+    """Бесконечный цикл: принять датаграмму, записать в лог, ответить отправителю."""
+    while True:
+        try:
+            data, sender = sock.recvfrom(MAX_DATAGRAM + 1)
+            reply = handle_datagram(data, sender)
+            if reply is not None:
+                sock.sendto(reply, sender)
+        except OSError as error:
+            # Беда одной датаграммы, а не сервера: например, Windows так сообщает
+            # о слишком длинной датаграмме или о том, что прошлый ответ не дошёл.
+            log.warning("Сбой при обмене датаграммой: %s", error)
+
+
+def port_number(text: str) -> int:
+    """Тип для argparse: номер порта 0–65535 (0 — любой свободный)."""
+    port = int(text)
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError("порт должен быть от 0 до 65535")
+    return port
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="UDP-сервер: на каждое сообщение отвечает «Hello, client».")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="адрес, на котором слушать (по умолчанию %(default)s)")
+    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
+                        help="UDP-порт; 0 — любой свободный (по умолчанию %(default)s)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        sock.close()
+        reason = "порт уже занят" if error.errno == errno.EADDRINUSE else (error.strerror or error)
+        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.", file=sys.stderr)
+        return 1
+    with sock:
+        host, port = sock.getsockname()
+        log.info("Сервер слушает %s:%d (UDP)", host, port)
+        try:
+            serve(sock)
+        except KeyboardInterrupt:
+            log.info("Сервер остановлен.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,395 @@
+"""Задание 2: математический сервис по TCP — клиент в обоих режимах и протокол «сырыми» сокетами."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import time
+
+import pytest
+
+from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
+
+CLIENT = lab_program("task2", "client.py")
+SERVER = lab_program("task2", "server.py")
+MAX_LINE_BYTES = 1024  # то же, что в server.py
+
+
+@pytest.fixture(scope="module")
+def shared_server():
+    """Один сервер на модуль: большинству проверок всё равно, чей он."""
+    started: list[Program] = []
+
+    def launch(args, **kwargs) -> Program:
+        program = Program(args, **kwargs)
+        started.append(program)
+        return program
+
+    server = start_server(launch, "task2")
+    yield server
+    for program in started:
+        program.kill()
+
+
+@pytest.fixture
+def server(shared_server):
+    """Общий сервер; после теста проверяем, что он жив и не напечатал трассировку."""
+    log_start = len(shared_server.stderr)
+    yield shared_server
+    assert shared_server.running, shared_server.stderr
+    assert "Traceback" not in shared_server.stderr[log_start:], shared_server.stderr[log_start:]
+
+
+def run_client(launch, port: int, *args: str) -> Program:
+    return launch([PYTHON, CLIENT, "--host", "127.0.0.1", "--port", str(port), *args])
+
+
+class Wire:
+    """Клиент протокола «вручную»: байты в сокет, ответы по строкам."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def request(self, op, args) -> None:
+        self.send(json.dumps({"op": op, "args": args}).encode() + b"\n")
+
+    def response(self) -> dict:
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(4096)
+            assert chunk, f"сервер закрыл соединение, не ответив; пришло: {self.buffer!r}"
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return json.loads(line.decode("utf-8"))
+
+    def closed_by_server(self) -> bool:
+        """Дочитывает до конца: True, если сервер закрыл соединение (FIN или RST)."""
+        try:
+            while self.sock.recv(4096):
+                pass
+        except ConnectionResetError:
+            pass
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def wire(server):
+    connection = Wire(server.port)
+    yield connection
+    connection.close()
+
+
+# --- командная строка: все операции и все случаи квадратного уравнения --------
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["pythagoras", "3", "4"], "Гипотенуза: c = 5"),
+    (["pythagoras", "1", "1"], "Гипотенуза: c = 1.414213562"),
+    (["quadratic", "1", "-3", "2"], "D = 1 > 0, два корня: x1 = 2, x2 = 1"),
+    (["quadratic", "1", "2", "1"], "D = 0, один корень: x = -1"),
+    (["quadratic", "1", "2", "5"],
+     "D = -16 < 0, действительных корней нет; комплексные корни: x1 = -1 + 2i, x2 = -1 - 2i"),
+    (["quadratic", "1", "0", "1"],
+     "D = -4 < 0, действительных корней нет; комплексные корни: x1 = 0 + 1i, x2 = 0 - 1i"),
+    (["quadratic", "0", "2", "-4"], "a = 0, уравнение линейное: x = 2"),
+    (["quadratic", "0", "5", "0"], "a = 0, уравнение линейное: x = 0"),  # не «-0»
+    (["quadratic", "0", "0", "0"], "a = b = c = 0: подходит любое x, решений бесконечно много"),
+    (["quadratic", "0", "0", "5"], "a = b = 0, c ≠ 0: решений нет"),
+    # b² ≫ 4ac: по школьной формуле малый корень получился бы 0
+    (["quadratic", "1", "1e8", "1"], "D = 1e+16 > 0, два корня: x1 = -1e-08, x2 = -100000000"),
+    (["trapezoid", "3", "5", "2"], "Площадь трапеции: S = 8"),
+    (["trapezoid", "0.1", "0.2", "1"], "Площадь трапеции: S = 0.15"),
+    (["parallelogram", "2,5", "4"], "Площадь параллелограмма: S = 10"),  # десятичная запятая
+])
+def test_cli_operations(launch, server, args, expected):
+    client = run_client(launch, server.port, *args)
+    assert client.wait_exit() == 0, client.stderr
+    assert client.stdout == expected + "\n"
+    assert client.stderr == ""
+
+
+def test_cli_server_error_goes_to_stderr(launch, server):
+    client = run_client(launch, server.port, "pythagoras", "-3", "4")
+    assert client.wait_exit() == 1
+    assert client.stdout == ""
+    assert client.stderr == "Ошибка: параметр a — длина, он должен быть больше нуля.\n"
+    server.wait_for(r"'\{\"op\": \"pythagoras\", \"args\": \[-3\.0, 4\.0\]\}' → \{\"ok\": false", "stderr")
+
+
+def test_cli_overflow_is_reported(launch, server):
+    client = run_client(launch, server.port, "trapezoid", "1e308", "1e308", "2")
+    assert client.wait_exit() == 1
+    assert client.stderr == "Ошибка: числа слишком велики: результат не помещается в float.\n"
+
+
+@pytest.mark.parametrize("bad", ["x", "nan", "inf"])
+def test_cli_rejects_non_numbers_locally(launch, bad):
+    # Сервер не нужен: до сети дело не доходит.
+    client = run_client(launch, free_port(), "pythagoras", bad, "4")
+    assert client.wait_exit() == 1
+    assert client.stderr.startswith(f"Ошибка: «{bad}» — не ")
+    assert len(client.stderr.splitlines()) == 1
+
+
+def test_cli_wrong_number_of_arguments_is_usage_error(launch):
+    client = run_client(launch, free_port(), "parallelogram", "1")
+    assert client.wait_exit() == 2
+    assert "usage:" in client.stderr
+    client.assert_no_traceback()
+
+
+def test_server_unreachable(launch):
+    port = free_port()
+    client = run_client(launch, port, "pythagoras", "3", "4")
+    assert client.wait_exit() == 1
+    assert client.stderr == f"Ошибка: нет связи с сервером 127.0.0.1:{port}: сервер не запущен или порт закрыт.\n"
+
+
+# --- меню --------------------------------------------------------------------
+
+def test_interactive_menu(launch, server):
+    log_start = len(server.stderr)
+    client = run_client(launch, server.port)
+    client.expect(r"Подключено к серверу 127\.0\.0\.1:\d+\.")
+    client.expect(r"2\. Квадратное уравнение")
+    client.expect(r"0\. Выход\nВаш выбор: ")
+    client.write_line("7")
+    client.expect(r"Ошибка: нет пункта «7», введите число от 0 до 4\.", "stderr")
+    client.write_line("2")
+    client.expect(r"a \(коэффициент при x²\) = ")
+    client.write_line("abc")
+    client.expect(r"Ошибка: «abc» — не число, введите ещё раз\.", "stderr")
+    client.expect(r"a \(коэффициент при x²\) = ")
+    client.write_line("1")
+    client.expect(r"b \(коэффициент при x\) = ")
+    client.write_line("-3")
+    client.expect(r"c \(свободный член\) = ")
+    client.write_line("2")
+    client.expect(r"D = 1 > 0, два корня: x1 = 2, x2 = 1\n")
+    # ошибка сервера не завершает меню
+    client.expect(r"Ваш выбор: ")
+    client.write_line("1")
+    client.write_line("0")
+    client.write_line("4")
+    client.expect(r"Ошибка: параметр a — длина, он должен быть больше нуля\.", "stderr")
+    client.expect(r"Ваш выбор: ")
+    client.write_line("4")
+    client.write_line("2")
+    client.write_line("3")
+    client.expect(r"Площадь параллелограмма: S = 6\n")
+    client.write_line("0")
+    assert client.wait_exit() == 0
+    assert client.stdout.endswith("Ваш выбор: До свидания.\n")
+    client.assert_no_traceback()
+    # все три запроса пришли по одному соединению
+    log = wait_until(lambda: (text := server.stderr[log_start:]).count("Отключился") and text)
+    peers = re.findall(r"INFO (127\.0\.0\.1:\d+): '", log)
+    assert len(peers) == 3 and len(set(peers)) == 1, log
+    assert log.count("Подключился") == 1
+
+
+@pytest.mark.parametrize("how", ["ctrl_d", "ctrl_c"])
+def test_interactive_menu_ends_cleanly(launch, server, how):
+    client = run_client(launch, server.port)
+    client.expect(r"Ваш выбор: ")
+    client.write_line("3")
+    client.expect(r"a \(первое основание\) = ")
+    if how == "ctrl_d":
+        client.close_stdin()
+    else:
+        client.interrupt()
+    assert client.wait_exit() == 0
+    assert client.stdout.endswith("\nДо свидания.\n")
+    client.assert_no_traceback()
+
+
+def test_menu_reports_server_gone(launch):
+    own = start_server(launch, "task2")
+    client = run_client(launch, own.port)
+    client.expect(r"Ваш выбор: ")
+    own.interrupt()
+    assert own.wait_exit() == 0
+    for line in ["1", "3", "4"]:
+        client.write_line(line)
+    assert client.wait_exit() == 1
+    assert client.stderr.startswith(f"Ошибка: нет связи с сервером 127.0.0.1:{own.port}: ")
+    assert len(client.stderr.splitlines()) == 1
+    client.assert_no_traceback()
+
+
+# --- протокол «сырыми» сокетами ----------------------------------------------
+
+def test_raw_valid_request_and_result_shape(wire):
+    wire.request("quadratic", [1, -3, 2])
+    assert wire.response() == {
+        "ok": True,
+        "result": {"case": "two_roots", "discriminant": 1.0, "roots": [2.0, 1.0]},
+        "text": "D = 1 > 0, два корня: x1 = 2, x2 = 1",
+    }
+    wire.request("quadratic", [1, 2, 5])
+    assert wire.response()["result"] == {
+        "case": "complex_roots", "discriminant": -16.0,
+        "roots": [{"re": -1.0, "im": 2.0}, {"re": -1.0, "im": -2.0}],
+    }
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    (b"hello, server", 'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}'),
+    (b"\xff\xfe garbage", "запрос не в кодировке UTF-8"),
+    (b"[" * (MAX_LINE_BYTES - 1), 'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}'),
+    (b"[3, 4]", 'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
+    (b'{"op": "pythagoras"}', 'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
+    (b'{"op": "pythagoras", "args": "3 4"}',
+     'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
+    (b'{"op": "cube", "args": [2]}',
+     "неизвестная операция 'cube'; есть: pythagoras, quadratic, trapezoid, parallelogram"),
+    (b'{"op": "pythagoras", "args": ["x", 4]}', 'параметр a должен быть числом, а не "x"'),
+    (b'{"op": "pythagoras", "args": [3, "4"]}', 'параметр b должен быть числом, а не "4"'),
+    (b'{"op": "pythagoras", "args": [true, 4]}', "параметр a должен быть числом, а не true"),
+    (b'{"op": "quadratic", "args": [1, null, 2]}', "параметр b должен быть числом, а не null"),
+    (b'{"op": "pythagoras", "args": [NaN, 4]}', "параметр a должен быть конечным числом"),
+    (b'{"op": "pythagoras", "args": [3, 1e999]}', "параметр b должен быть конечным числом"),
+    (b'{"op": "pythagoras", "args": [3, -Infinity]}', "параметр b должен быть конечным числом"),
+    (b'{"op": "pythagoras", "args": [1' + b"0" * 400 + b', 4]}', "параметр a слишком велик"),
+    (b'{"op": "pythagoras", "args": [-3, 4]}', "параметр a — длина, он должен быть больше нуля"),
+    (b'{"op": "trapezoid", "args": [3, 4, 0]}', "параметр h — длина, он должен быть больше нуля"),
+    (b'{"op": "pythagoras", "args": [3]}', "операции pythagoras нужно 2 параметра (a, b), а пришло 1"),
+    (b'{"op": "parallelogram", "args": [1, 2, 3]}',
+     "операции parallelogram нужно 2 параметра (a, h), а пришло 3"),
+    (b'{"op": "quadratic", "args": []}', "операции quadratic нужно 3 параметра (a, b, c), а пришло 0"),
+    (b'{"op": "trapezoid", "args": [1e308, 1e308, 2]}',
+     "числа слишком велики: результат не помещается в float"),
+], ids=["garbage", "not_utf8", "deep_nesting", "not_object", "no_args", "args_not_list", "unknown_op",
+        "letter", "string_number", "bool", "null", "nan", "overflow_literal", "minus_infinity", "huge_int",
+        "negative_length", "zero_length", "missing_arg", "extra_arg", "empty_args", "result_overflow"])
+def test_raw_bad_request_gets_error_and_connection_goes_on(wire, line, error):
+    wire.send(line + b"\n")
+    assert wire.response() == {"ok": False, "error": error}
+    wire.request("parallelogram", [2, 3])
+    assert wire.response()["text"] == "Площадь параллелограмма: S = 6"
+
+
+def test_raw_negative_coefficients_are_fine_for_quadratic(wire):
+    wire.request("quadratic", [-1, 0, 4])
+    assert wire.response()["text"] == "D = 16 > 0, два корня: x1 = 2, x2 = -2"
+
+
+def test_raw_two_requests_in_one_segment(wire):
+    wire.send(b'{"op": "pythagoras", "args": [5, 12]}\n{"op": "parallelogram", "args": [2, 3]}\n')
+    assert wire.response()["text"] == "Гипотенуза: c = 13"
+    assert wire.response()["text"] == "Площадь параллелограмма: S = 6"
+
+
+def test_raw_request_split_across_segments(wire):
+    request = '{"op": "trapezoid", "args": [1, 2, 4]}\n'.encode()
+    for piece in (request[:5], request[5:20], request[20:]):
+        wire.send(piece)
+        time.sleep(0.02)  # чтобы куски ушли разными сегментами
+    assert wire.response()["text"] == "Площадь трапеции: S = 6"
+
+
+def test_raw_cyrillic_split_inside_a_character(wire):
+    # Строку режем по b"\n" до декодирования: разрезанная буква «ф» не ломает запрос.
+    request = '{"op": "ф", "args": []}\n'.encode()
+    cut = request.index("ф".encode()) + 1
+    wire.send(request[:cut])
+    time.sleep(0.02)
+    wire.send(request[cut:])
+    assert wire.response()["error"].startswith("неизвестная операция 'ф'")
+
+
+def test_raw_over_long_line_gets_error_and_close(server, wire):
+    wire.send(b'{"op": "pythagoras", "args": [' + b"1, " * 2000)
+    assert wire.response() == {
+        "ok": False,
+        "error": f"строка запроса длиннее {MAX_LINE_BYTES} байт; соединение закрыто",
+    }
+    assert wire.closed_by_server()
+    server.wait_for(rf"WARNING 127\.0\.0\.1:\d+: строка запроса длиннее {MAX_LINE_BYTES} байт", "stderr")
+
+
+def test_raw_line_at_the_limit_is_accepted(wire):
+    request = b'{"op": "pythagoras", "args": [3, 4]}'
+    wire.send(request + b" " * (MAX_LINE_BYTES - len(request)) + b"\n")
+    assert wire.response()["text"] == "Гипотенуза: c = 5"
+
+
+def test_slow_client_does_not_block_others(launch, server, wire):
+    wire.send(b'{"op": "pythagoras", "ar')  # полстроки — и тишина
+    started = time.monotonic()
+    client = run_client(launch, server.port, "pythagoras", "6", "8")
+    assert client.wait_exit(timeout=5) == 0
+    assert client.stdout == "Гипотенуза: c = 10\n"
+    assert time.monotonic() - started < 3
+    wire.send(b'gs": [3, 4]}\n')  # медленный клиент дописал строку — и тоже получил ответ
+    assert wire.response()["text"] == "Гипотенуза: c = 5"
+
+
+def test_abrupt_disconnect_does_not_hurt_server(server):
+    # Клиент отправил запрос и сразу сбросил соединение (RST): сервер живёт дальше.
+    for _ in range(3):
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.sendall(b'{"op": "pythagoras", "args": [3, 4]}\n' * 50)
+        sock.close()
+    wire = Wire(server.port)
+    wire.request("pythagoras", [3, 4])
+    assert wire.response()["ok"] is True
+    wire.close()
+
+
+# --- жизнь сервера -------------------------------------------------------------
+
+def test_server_logs_bound_address_and_clients(server):
+    first = server.stderr.splitlines()[0]
+    assert first.endswith(f"INFO Сервер слушает 127.0.0.1:{server.port}")
+    wire = Wire(server.port)
+    wire.request("pythagoras", [3, 4])
+    wire.response()
+    local_port = wire.sock.getsockname()[1]
+    wire.close()
+    server.wait_for(rf"INFO Подключился 127\.0\.0\.1:{local_port}\n", "stderr")
+    server.wait_for(rf"INFO Отключился 127\.0\.0\.1:{local_port}\n", "stderr")
+
+
+def test_port_in_use(launch):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        own = launch([PYTHON, SERVER, "--host", "127.0.0.1", "--port", str(port)])
+        assert own.wait_exit() == 1
+    assert own.stderr == f"Ошибка: не удалось занять 127.0.0.1:{port}: порт уже занят.\n"
+
+
+def test_ctrl_c_stops_server_even_with_connected_clients(launch):
+    own = start_server(launch, "task2")
+    idle = Wire(own.port)  # подключённый клиент не мешает остановке
+    wait_until(lambda: "Подключился" in own.stderr, message=lambda: own.stderr)
+    own.interrupt()
+    assert own.wait_exit() == 0
+    assert own.stderr.splitlines()[-1].endswith("INFO Сервер остановлен.")
+    own.assert_no_traceback()
+    idle.close()
+
+
+@pytest.mark.parametrize("program", [SERVER, CLIENT])
+def test_help(launch, program):
+    shown = launch([PYTHON, program, "--help"])
+    assert shown.wait_exit() == 0
+    assert "--host" in shown.stdout and "по умолчанию 5002" in shown.stdout
+
+
+def test_client_help_lists_operations(launch):
+    shown = launch([PYTHON, CLIENT, "--help"])
+    assert shown.wait_exit() == 0
+    for op in ("pythagoras", "quadratic", "trapezoid", "parallelogram"):
+        assert op in shown.stdout
