@@ -47,7 +47,7 @@ PAGE_PATHS = ("/", "/index.html")  # пути, по которым отдаёт�
 ALLOWED_METHODS = ("GET", "HEAD")
 MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки; больше — ответ 431
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса (по умолчанию для --timeout)
-LINGER_TIMEOUT = 1.0  # секунд дочитываем лишнее после ответа, см. finish()
+LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
 RECV_SIZE = 4096
 HTML_TYPE = "text/html; charset=utf-8"

@@ -58,7 +58,7 @@ MAX_DISCIPLINE_LENGTH = 100  # символов в названии дисцип
 GRADES = (2, 3, 4, 5)  # допустимые оценки
 GRADE_BY_TEXT = {str(grade): grade for grade in GRADES}  # «5» → 5; «05», «5.0», «пять» — нет
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса
-LINGER_TIMEOUT = 1.0  # секунд дочитываем лишнее после ответа, см. finish()
+LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
 RECV_SIZE = 4096
 HTML_TYPE = "text/html; charset=utf-8"
