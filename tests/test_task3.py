@@ -20,6 +20,7 @@ from support import PYTHON, Program, free_port, lab_program, start_server
 PAGE_FILE = lab_program("task3", "index.html")
 PAGE = PAGE_FILE.read_bytes()
 SERVER_SOURCE_MARKERS = (b"import socket", b"def main", b"REQUEST_LINE")
+MAX_HEAD_BYTES = 8 * 1024  # предел головы в server.py, вместе с пустой строкой
 
 
 # --- помощники ------------------------------------------------------------------
@@ -70,6 +71,16 @@ def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[st
     return split(exchange(port, f"{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii")))
 
 
+def read_request(conn: socket.socket) -> bytes:
+    """Поддельный сервер читает голову запроса клиента (до пустой строки)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = conn.recv(4096)
+        assert chunk, f"клиент закрыл соединение, прислав {received!r}"
+        received += chunk
+    return received
+
+
 def run_client(launch, *args: str) -> tuple[int, Program]:
     client = launch([PYTHON, lab_program("task3", "client.py"), *args])
     return client.wait_exit(), client
@@ -104,6 +115,17 @@ def test_head_sends_headers_without_body(server):
 def test_request_split_into_pieces_is_answered(server):
     raw = exchange(server.port, b"GE", b"T / HT", b"TP/1.1\r\nHost: te", b"st\r\n\r", b"\n", pause=0.03)
     status_line, _, body = split(raw)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert body == PAGE
+
+
+@pytest.mark.parametrize("pieces", [
+    [b"GET / HTTP/1.1\nHost: test\n\n"],  # nc без -C: строки кончаются одним \n
+    [b"GET / HTTP/1.1\n", b"Host: test\n", b"\n"],  # так же, но построчно, как набирают руками
+    [b"GET / HTTP/1.1\r\nHost: test\n\r\n"],  # вперемешку
+])
+def test_bare_lf_line_endings_are_accepted(server, pieces):
+    status_line, _, body = split(exchange(server.port, *pieces, pause=0.03))
     assert status_line == "HTTP/1.1 200 OK"
     assert body == PAGE
 
@@ -190,6 +212,16 @@ def test_oversized_head_is_431(server, request_bytes):
     assert status_line == "HTTP/1.1 431 Request Header Fields Too Large"
 
 
+@pytest.mark.parametrize("extra, expected", [(0, "HTTP/1.1 200 OK"),
+                                             (1, "HTTP/1.1 431 Request Header Fields Too Large"),
+                                             (3, "HTTP/1.1 431 Request Header Fields Too Large")])
+def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
+    start, end = b"GET / HTTP/1.1\r\nX-Filler: ", b"\r\n\r\n"
+    raw = start + b"a" * (MAX_HEAD_BYTES + extra - len(start) - len(end)) + end
+    assert len(raw) == MAX_HEAD_BYTES + extra
+    assert split(exchange(server.port, raw))[0] == expected  # одним sendall: конец — в последнем куске
+
+
 def test_silent_client_does_not_block_others(server):
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         silent.sendall(b"GET / HT")  # начал и замолчал
@@ -205,6 +237,22 @@ def test_silent_client_is_disconnected_after_timeout(launch):
         assert silent.recv(1024) == b""  # сервер закрыл соединение сам, ничего не ответив
     server.wait_for(r"молчит дольше 0\.3 с", stream="stderr")
     assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+def test_trickling_client_is_cut_off_after_the_answer(server):
+    """Дочитывание после ответа ограничено и по времени: капля в секунду не держит поток."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):  # ответ и FIN: сервер сказал всё
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
+        started = time.monotonic()
+        with pytest.raises(OSError):  # сервер закрыл сокет: на новые байты ядро ответит RST
+            while time.monotonic() - started < 8:
+                sock.send(b"x")  # по байту — чаще, чем истекает таймаут одного recv
+                time.sleep(0.1)
+        assert time.monotonic() - started < 4
 
 
 def test_client_gone_mid_request_does_not_break_server(server):
@@ -244,6 +292,21 @@ def test_client_without_server_says_error(launch):
     assert code == 1
     assert client.stderr.startswith("Ошибка: ")
     assert client.stderr.count("\n") == 1
+    client.assert_no_traceback()
+
+
+def test_client_ctrl_c_while_waiting_exits_cleanly(launch):
+    with socket.create_server(("127.0.0.1", 0)) as silent_server:  # принимает и молчит
+        silent_server.settimeout(10)
+        client = launch([PYTHON, lab_program("task3", "client.py"),
+                         "--port", str(silent_server.getsockname()[1])])
+        conn, _ = silent_server.accept()
+        with conn:
+            conn.settimeout(10)
+            read_request(conn)  # клиент отправил запрос и ждёт ответа
+            client.interrupt()
+            assert client.wait_exit() == 0
+    assert (client.stdout, client.stderr) == ("", "Прервано.\n")
     client.assert_no_traceback()
 
 

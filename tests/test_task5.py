@@ -24,6 +24,25 @@ from support import PYTHON, Program, free_port, lab_program, start_server, wait_
 
 TITLE = "Журнал оценок — задание 5"
 GRADE_MESSAGE = "Оценка должна быть целым числом от 2 до 5."
+MAX_HEAD_BYTES = 8 * 1024  # предел головы в server.py, вместе с пустой строкой
+NOT_A_JOURNAL = "Ошибка: непонятный ответ сервера: в /grades.json не объект «дисциплина: [оценки]»\n"
+# Запускает server.py, подменив os.replace и os.fsync шпионами: они пишут в stderr, что сделано.
+FSYNC_SPY = """
+import os, runpy, sys
+real_fsync, real_replace = os.fsync, os.replace
+
+def fsync(fd):
+    real_fsync(fd)
+    print("ШПИОН fsync", os.fstat(fd).st_ino, file=sys.stderr, flush=True)
+
+def replace(source, target):
+    real_replace(source, target)
+    print("ШПИОН replace", target, file=sys.stderr, flush=True)
+
+os.fsync, os.replace = fsync, replace
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
 
 
 # --- помощники ------------------------------------------------------------------
@@ -63,7 +82,7 @@ def exchange(port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 10.
     return received
 
 
-def split(raw: bytes) -> tuple[str, dict[str, str], bytes]:
+def split(raw: bytes, head_request: bool = False) -> tuple[str, dict[str, str], bytes]:
     """Ответ → строка статуса, заголовки (имена в нижнем регистре), тело."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     assert separator, raw
@@ -72,7 +91,8 @@ def split(raw: bytes) -> tuple[str, dict[str, str], bytes]:
     for line in lines:
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
-    assert headers.get("content-length") == str(len(body)), "Content-Length — это длина тела в байтах"
+    if not head_request:  # на HEAD тела нет, а Content-Length — как у GET
+        assert headers.get("content-length") == str(len(body)), "Content-Length — это длина тела в байтах"
     return status_line, headers, body
 
 
@@ -100,6 +120,16 @@ def journal(port: int) -> dict[str, list[int]]:
     assert status_line == "HTTP/1.1 200 OK"
     assert headers["content-type"] == "application/json; charset=utf-8"
     return json.loads(body)
+
+
+def read_request(conn: socket.socket) -> bytes:
+    """Поддельный сервер читает голову запроса клиента (до пустой строки)."""
+    received = b""
+    while b"\r\n\r\n" not in received:
+        chunk = conn.recv(4096)
+        assert chunk, f"клиент закрыл соединение, прислав {received!r}"
+        received += chunk
+    return received
 
 
 def run_client(launch, port: int, *args: str) -> tuple[int, Program]:
@@ -151,6 +181,42 @@ def test_client_without_server_says_error(launch):
         assert code == 1
         assert client.stderr.startswith("Ошибка: ") and client.stderr.count("\n") == 1
         client.assert_no_traceback()
+
+
+@pytest.mark.parametrize("command", [["list"], ["add", "Физика", "5"]])
+def test_client_ctrl_c_while_waiting_exits_cleanly(launch, command):
+    with socket.create_server(("127.0.0.1", 0)) as silent_server:  # принимает и молчит
+        silent_server.settimeout(10)
+        client = launch([PYTHON, lab_program("task5", "client.py"),
+                         "--port", str(silent_server.getsockname()[1]), *command])
+        conn, _ = silent_server.accept()
+        with conn:
+            conn.settimeout(10)
+            read_request(conn)  # клиент отправил запрос и ждёт ответа
+            client.interrupt()
+            assert client.wait_exit() == 0
+    assert (client.stdout, client.stderr) == ("", "Прервано.\n")
+    client.assert_no_traceback()
+
+
+@pytest.mark.parametrize("payload", ["[5, 4]", '{"Физика": 5}', '{"Физика": ["5"]}',
+                                     '{"Физика": [true]}', "null", '"журнал"'])
+def test_client_list_rejects_json_that_is_not_a_journal(launch, payload):
+    body = payload.encode("utf-8")
+    reply = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode("ascii") + body
+    with socket.create_server(("127.0.0.1", 0)) as fake_server:
+        fake_server.settimeout(10)
+        client = launch([PYTHON, lab_program("task5", "client.py"),
+                         "--port", str(fake_server.getsockname()[1]), "list"])
+        conn, _ = fake_server.accept()
+        with conn:
+            conn.settimeout(10)
+            assert read_request(conn).startswith(b"GET /grades.json HTTP/1.1\r\n")
+            conn.sendall(reply)
+    assert client.wait_exit() == 1
+    assert (client.stdout, client.stderr) == ("", NOT_A_JOURNAL)
+    client.assert_no_traceback()
 
 
 # --- GET и POST по проводу --------------------------------------------------------
@@ -285,6 +351,34 @@ def test_rendered_pages_are_well_formed_html5(server):
     assert '<p class="error">Укажите дисциплину.</p>' in pages[1].decode("utf-8")
 
 
+@pytest.mark.parametrize("target, content_type", [("/", "text/html; charset=utf-8"),
+                                                  ("/grades.json", "application/json; charset=utf-8")])
+def test_head_gives_the_get_headers_without_body(server, target, content_type):
+    _, _, get_body = get(server.port, target)
+    raw = exchange(server.port, f"HEAD {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii"))
+    status_line, headers, body = split(raw, head_request=True)
+    assert status_line == "HTTP/1.1 200 OK"
+    assert headers["content-type"] == content_type
+    assert headers["content-length"] == str(len(get_body))
+    assert body == b""
+
+
+def test_head_of_unknown_path_is_404_without_body(server):
+    raw = exchange(server.port, b"HEAD /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+    status_line, headers, body = split(raw, head_request=True)
+    assert status_line == "HTTP/1.1 404 Not Found"
+    assert int(headers["content-length"]) > 0 and body == b""
+
+
+def test_bare_lf_line_endings_are_accepted(server):
+    body = urlencode({"discipline": "Через nc", "grade": "4"}).encode("ascii")
+    head = f"POST / HTTP/1.1\nHost: test\nContent-Length: {len(body)}\n\n".encode("ascii")
+    status_line, headers, _ = split(exchange(server.port, head, body, pause=0.03))
+    assert status_line == "HTTP/1.1 303 See Other"
+    assert headers["location"] == "/"
+    assert journal(server.port)["Через nc"] == [4]
+
+
 def test_cyrillic_page_has_content_length_in_bytes(server):
     _, headers, body = get(server.port)
     assert int(headers["content-length"]) == len(body) > len(body.decode("utf-8"))
@@ -331,6 +425,32 @@ def test_oversized_head_is_431(server):
     assert split(exchange(server.port, raw))[0] == "HTTP/1.1 431 Request Header Fields Too Large"
 
 
+@pytest.mark.parametrize("extra, expected", [(0, "HTTP/1.1 200 OK"),
+                                             (1, "HTTP/1.1 431 Request Header Fields Too Large"),
+                                             (3, "HTTP/1.1 431 Request Header Fields Too Large")])
+def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
+    start, end = b"GET / HTTP/1.1\r\nX-Filler: ", b"\r\n\r\n"
+    raw = start + b"a" * (MAX_HEAD_BYTES + extra - len(start) - len(end)) + end
+    assert len(raw) == MAX_HEAD_BYTES + extra
+    assert split(exchange(server.port, raw))[0] == expected  # одним sendall: конец — в последнем куске
+
+
+def test_trickling_client_is_cut_off_after_the_answer(server):
+    """Дочитывание после ответа ограничено и по времени: капля в секунду не держит поток."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):  # ответ и FIN: сервер сказал всё
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
+        started = time.monotonic()
+        with pytest.raises(OSError):  # сервер закрыл сокет: на новые байты ядро ответит RST
+            while time.monotonic() - started < 8:
+                sock.send(b"x")  # по байту — чаще, чем истекает таймаут одного recv
+                time.sleep(0.1)
+        assert time.monotonic() - started < 4
+
+
 @pytest.mark.parametrize("target, method", [("/nope", "GET"), ("/nope", "POST"), ("/../server.py", "GET"),
                                             ("/%2e%2e/grades.json", "GET"), ("/index.html", "GET")])
 def test_unknown_path_is_404(server, target, method):
@@ -339,9 +459,10 @@ def test_unknown_path_is_404(server, target, method):
     assert b"import socket" not in body
 
 
-@pytest.mark.parametrize("target, method, allow", [("/", "PUT", "GET, POST"), ("/", "DELETE", "GET, POST"),
-                                                   ("/", "HEAD", "GET, POST"),
-                                                   ("/grades.json", "POST", "GET")])
+@pytest.mark.parametrize("target, method, allow", [("/", "PUT", "GET, HEAD, POST"),
+                                                   ("/", "DELETE", "GET, HEAD, POST"),
+                                                   ("/grades.json", "POST", "GET, HEAD"),
+                                                   ("/grades.json", "PUT", "GET, HEAD")])
 def test_other_methods_are_405_with_allow(server, target, method, allow):
     status_line, headers, _ = get(server.port, target, method)
     assert status_line == "HTTP/1.1 405 Method Not Allowed"
@@ -426,6 +547,17 @@ def test_sigkill_during_posts_keeps_every_confirmed_grade(launch, tmp_path):
 
     again = start(launch, data)
     assert journal(again.port) == on_disk
+
+
+def test_folder_is_synced_after_replace(launch, tmp_path):
+    """Новое имя файла — запись в папке: после os.replace сервер сбрасывает на диск и папку."""
+    data = tmp_path / "grades.json"
+    server = launch([PYTHON, "-c", FSYNC_SPY, lab_program("task5", "server.py"),
+                     "--host", "127.0.0.1", "--port", "0", "--data", str(data)])
+    port = int(server.wait_for(r"Сервер слушает 127\.0\.0\.1:(\d+)", stream="stderr").group(1))
+    assert post_form(port, "Переживёт сбой питания", "5")[0] == "HTTP/1.1 303 See Other"
+    server.wait_for(rf"ШПИОН replace {re.escape(str(data))}\n.*ШПИОН fsync {tmp_path.stat().st_ino}\n",
+                    stream="stderr", flags=re.DOTALL)
 
 
 def test_data_file_is_replaced_not_rewritten_in_place(launch, tmp_path):

@@ -11,7 +11,8 @@ r"""Задание 3: клиент скачивает страницу по HTTP
    Content-Length байтов (если заголовок есть) и декодирует их из UTF-8.
 
 Печатает строку статуса, пустую строку и страницу. Код выхода 0 — сервер
-ответил 200, иначе 1 (и строка «Ошибка: …» в stderr).
+ответил 200, иначе 1 (и строка «Ошибка: …» в stderr). Ctrl+C, пока ответа
+нет, — «Прервано.» и код 0.
 """
 
 import argparse
@@ -101,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         with socket.create_connection((args.host, args.port), timeout=TIMEOUT) as sock:
             sock.sendall(build_request(args.host, args.port, args.path))
             raw = receive_all(sock)
+    except KeyboardInterrupt:  # Ctrl+C, пока ждём сервер, — не ошибка
+        print("Прервано.", file=sys.stderr)
+        return 0
     except ConnectionRefusedError:
         print(f"Ошибка: {address} не принимает соединения — сервер запущен?", file=sys.stderr)
         return 1

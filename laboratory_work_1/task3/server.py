@@ -21,6 +21,8 @@ HTTP/1.1 — это текст поверх TCP. Браузер присылае
 * голова запроса читается кусками, пока не придёт пустая строка: TCP — поток
   байтов, и запрос может прийти по частям; голова длиннее MAX_HEAD_BYTES —
   ответ 431; клиент, который молчит дольше --timeout секунд, отключается;
+* строки головы кончаются на \r\n, но принимается и одиночный \n (RFC 9112
+  это разрешает): так пишет обычный nc, без ключа -C;
 * страница отдаётся по путям / и /index.html (строка запроса ?x=1 не мешает),
   на остальные пути — 404. Файлы по пути из запроса сервер не открывает
   вовсе, поэтому «GET /../server.py» ничего лишнего не выдаст;
@@ -36,6 +38,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -45,16 +48,19 @@ DEFAULT_PORT = 8080
 PAGE_FILE = Path(__file__).resolve().with_name("index.html")  # рядом с server.py, а не в cwd
 PAGE_PATHS = ("/", "/index.html")  # пути, по которым отдаётся страница
 ALLOWED_METHODS = ("GET", "HEAD")
-MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки; больше — ответ 431
+MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки + пустая строка; больше — ответ 431
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса (по умолчанию для --timeout)
 LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
+LINGER_SECONDS = 2.0  # и не дольше стольких секунд в сумме
 RECV_SIZE = 4096
 HTML_TYPE = "text/html; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 # Строка запроса: МЕТОД, пробел, путь из видимых ASCII-символов, пробел, версия.
 # Пробелы, управляющие символы и кириллицу браузер в пути кодирует как %XX.
 REQUEST_LINE = re.compile(r"([A-Z]+) (/[!-~]*) (HTTP/1\.[01])")
+# Пустая строка в конце головы: \r\n\r\n, а от nc без -C — \n\n.
+HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass
@@ -90,21 +96,24 @@ class HttpError(Exception):
 def read_head(conn: socket.socket) -> bytes:
     """Читает запрос до пустой строки и возвращает голову без неё."""
     received = b""
-    while b"\r\n\r\n" not in received:
-        if len(received) > MAX_HEAD_BYTES:
-            raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                            f"заголовки запроса длиннее {MAX_HEAD_BYTES} байт")
+    # Копим куски, пока не придёт пустая строка, но не больше предела.
+    while not HEAD_END.search(received) and len(received) < MAX_HEAD_BYTES:
         chunk = conn.recv(RECV_SIZE)
         if not chunk:  # клиент закрыл соединение, не договорив
             raise ConnectionError("клиент ушёл, не прислав запрос целиком")
         received += chunk
-    head, _, _ = received.partition(b"\r\n\r\n")
-    return head
+    end = HEAD_END.search(received)
+    # Последний кусок мог перевалить за предел: меряем саму голову, а не только накопленное.
+    if end is None or end.end() > MAX_HEAD_BYTES:
+        raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        f"голова запроса длиннее {MAX_HEAD_BYTES} байт")
+    return received[:end.start()]
 
 
 def parse_request_line(head: bytes) -> tuple[str, str]:
     """Из головы запроса — метод и путь; непонятная строка запроса — 400."""
-    request_line = head.split(b"\r\n", 1)[0].decode("latin-1")  # latin-1 декодирует любые байты
+    first_line = head.split(b"\n", 1)[0].removesuffix(b"\r")  # \r перед \n — часть конца строки
+    request_line = first_line.decode("latin-1")  # latin-1 декодирует любые байты
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
         raise HttpError(HTTPStatus.BAD_REQUEST,
@@ -135,8 +144,9 @@ def finish(conn: socket.socket) -> None:
     try:
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(LINGER_TIMEOUT)
+        deadline = time.monotonic() + LINGER_SECONDS  # и капающий по байту клиент не держит поток
         drained = 0
-        while drained < LINGER_BYTES:
+        while drained < LINGER_BYTES and time.monotonic() < deadline:
             chunk = conn.recv(RECV_SIZE)
             if not chunk:  # клиент тоже закрыл соединение
                 break

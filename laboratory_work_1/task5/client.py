@@ -14,6 +14,7 @@ r"""Задание 5: клиент журнала оценок — POST и GET �
 Оценку клиент сам не проверяет: это дело сервера (запрос можно послать
 и без нашего клиента). Каждый запрос — своё соединение (Connection: close):
 клиент отправляет запрос и читает ответ, пока сервер не закроет соединение.
+Ctrl+C, пока ответа нет, — «Прервано.» и код 0.
 """
 
 import argparse
@@ -86,6 +87,14 @@ def add_grade(args: argparse.Namespace) -> int:
     return 1
 
 
+def is_grades(data: object) -> bool:
+    """Похоже ли присланное на журнал: объект, где у каждой дисциплины список целых."""
+    return isinstance(data, dict) and all(
+        isinstance(marks, list) and all(type(mark) is int for mark in marks)  # не True
+        for marks in data.values()
+    )
+
+
 def list_grades(args: argparse.Namespace) -> int:
     """Команда list: GET /grades.json и печать оценок по дисциплинам."""
     status, status_line, body = exchange(args.host, args.port,
@@ -94,6 +103,8 @@ def list_grades(args: argparse.Namespace) -> int:
         print(f"Ошибка: сервер ответил «{status_line}»", file=sys.stderr)
         return 1
     grades = json.loads(body.decode("utf-8"))  # {"Физика": [5, 4], …}
+    if not is_grades(grades):
+        raise ValueError("в /grades.json не объект «дисциплина: [оценки]»")
     if not grades:
         print("Оценок пока нет.")
     for discipline, marks in grades.items():
@@ -131,13 +142,16 @@ def main(argv: list[str] | None = None) -> int:
     address = f"{args.host}:{args.port}"
     try:
         return args.run(args)
+    except KeyboardInterrupt:  # Ctrl+C, пока ждём сервер, — не ошибка
+        print("Прервано.", file=sys.stderr)
+        return 0
     except ConnectionRefusedError:
         print(f"Ошибка: {address} не принимает соединения — сервер запущен?", file=sys.stderr)
     except TimeoutError:
         print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
     except OSError as error:
         print(f"Ошибка: нет связи с {address}: {error.strerror or error}", file=sys.stderr)
-    except ValueError as error:  # и битый HTTP-ответ, и не-JSON в /grades.json
+    except ValueError as error:  # битый HTTP-ответ, не-JSON или не журнал в /grades.json
         print(f"Ошибка: непонятный ответ сервера: {error}", file=sys.stderr)
     return 1
 

@@ -9,9 +9,11 @@ r"""Задание 5: журнал оценок — веб-сервер на «�
   Post/Redirect/Get: браузер сам запросит страницу GET-ом, и кнопка
   «Обновить» не отправит форму второй раз. Ошибка в форме — та же страница
   со статусом 400, сообщением и введёнными значениями;
-* GET /grades.json — те же оценки в JSON: их печатает client.py list.
+* GET /grades.json — те же оценки в JSON: их печатает client.py list;
+* HEAD на / и /grades.json — те же заголовки, что у GET, но без тела.
 
-Запрос читается так же, как в задании 3: голова — до пустой строки. У POST
+Запрос читается так же, как в задании 3: голова — до пустой строки (конец
+строки — \r\n или одиночный \n, как у nc без -C). У POST
 есть тело, и его длину клиент обязан сообщить в Content-Length: нет
 заголовка — 411, не число — 400, больше MAX_BODY_BYTES — 413 (тело тогда
 не читаем вовсе). Начало тела могло прийти вместе с головой, остальное
@@ -25,9 +27,9 @@ r"""Задание 5: журнал оценок — веб-сервер на «�
 добавление идёт под замком: один поток за раз строит новый словарь,
 записывает его в файл и только потом подменяет старый. Ответ 303 уходит
 после записи — значит, подтверждённая оценка уже на диске. Файл пишется
-атомарно: во временный файл рядом, flush + fsync, затем os.replace — на
-диске всегда лежит либо старая, либо новая полная версия, даже если сервер
-убьют посреди записи. При запуске: файла нет — начинаем с пустого журнала
+атомарно: во временный файл рядом, flush + fsync, затем os.replace и fsync
+папки — на диске всегда лежит либо старая, либо новая полная версия, даже
+если сервер убьют посреди записи. При запуске: файла нет — начинаем с пустого журнала
 (с предупреждением); файл испорчен — выходим с ошибкой и не трогаем его:
 чужие данные молча не перезаписываем.
 """
@@ -41,6 +43,7 @@ import re
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -52,7 +55,7 @@ DEFAULT_PORT = 8081
 HERE = Path(__file__).resolve().parent  # файлы ищем рядом с server.py, а не в текущей папке
 TEMPLATE_FILE = HERE / "index.html"
 DEFAULT_DATA_FILE = HERE / "grades.json"
-MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки; больше — ответ 431
+MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки + пустая строка; больше — ответ 431
 MAX_BODY_BYTES = 10 * 1024  # тело POST; больше — ответ 413
 MAX_DISCIPLINE_LENGTH = 100  # символов в названии дисциплины
 GRADES = (2, 3, 4, 5)  # допустимые оценки
@@ -60,12 +63,15 @@ GRADE_BY_TEXT = {str(grade): grade for grade in GRADES}  # «5» → 5; «05», 
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса
 LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
+LINGER_SECONDS = 2.0  # и не дольше стольких секунд в сумме
 RECV_SIZE = 4096
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
 # Строка запроса: МЕТОД, пробел, путь из видимых ASCII-символов, пробел, версия.
 REQUEST_LINE = re.compile(r"([A-Z]+) (/[!-~]*) (HTTP/1\.[01])")
+# Пустая строка в конце головы: \r\n\r\n, а от nc без -C — \n\n.
+HEAD_END = re.compile(rb"\r?\n\r?\n")
 
 
 @dataclass
@@ -88,7 +94,7 @@ class Response:
     content_type: str = TEXT_TYPE
     headers: tuple[str, ...] = ()
 
-    def encode(self) -> bytes:
+    def encode(self, with_body: bool = True) -> bytes:
         lines = [
             f"HTTP/1.1 {self.status.value} {self.status.phrase}",
             f"Content-Type: {self.content_type}",
@@ -96,7 +102,8 @@ class Response:
             "Connection: close",
             *self.headers,
         ]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + self.body
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
+        return head + self.body if with_body else head  # на HEAD — только голова
 
 
 class HttpError(Exception):
@@ -139,14 +146,26 @@ def load_grades(path: Path) -> dict[str, list[int]] | None:
     return data
 
 
+def sync_directory(folder: Path) -> None:
+    """fsync папки: новое имя файла — запись в папке, и её тоже надо сбросить на диск."""
+    if sys.platform == "win32":
+        return  # на Windows папку через os.open не открыть; этот шаг там пропускаем
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def save_grades(path: Path, grades: dict[str, list[int]]) -> None:
-    """Записывает журнал атомарно: временный файл рядом → fsync → os.replace."""
+    """Записывает журнал атомарно: временный файл рядом → fsync → os.replace → fsync папки."""
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(grades, file, ensure_ascii=False, indent=2)
         file.flush()  # из буфера Python — в ядро
         os.fsync(file.fileno())  # из ядра — на диск
     os.replace(temporary, path)  # подмена одним шагом: половины файла не бывает
+    sync_directory(path.parent)  # и само переименование — на диск
 
 
 class Journal:
@@ -178,22 +197,26 @@ class Journal:
 def read_head(conn: socket.socket) -> tuple[bytes, bytes]:
     """Читает запрос до пустой строки; возвращает голову и начало тела."""
     received = b""
-    while b"\r\n\r\n" not in received:
-        if len(received) > MAX_HEAD_BYTES:
-            raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                            f"заголовки запроса длиннее {MAX_HEAD_BYTES} байт")
+    # Копим куски, пока не придёт пустая строка, но не больше предела.
+    while not HEAD_END.search(received) and len(received) < MAX_HEAD_BYTES:
         chunk = conn.recv(RECV_SIZE)
         if not chunk:  # клиент закрыл соединение, не договорив
             raise ConnectionError("клиент ушёл, не прислав запрос целиком")
         received += chunk
-    head, _, body_start = received.partition(b"\r\n\r\n")
-    return head, body_start
+    end = HEAD_END.search(received)
+    # Последний кусок мог перевалить за предел: меряем саму голову, а не только накопленное.
+    if end is None or end.end() > MAX_HEAD_BYTES:
+        raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+                        f"голова запроса длиннее {MAX_HEAD_BYTES} байт")
+    return received[:end.start()], received[end.end():]
 
 
 def parse_head(head: bytes, body_start: bytes) -> Request:
     """Разбирает строку запроса и заголовки; непонятное — 400."""
     # latin-1 декодирует любые байты; что в них допустимо, проверяем сами.
-    request_line, *header_lines = head.decode("latin-1").split("\r\n")
+    # Конец строки — \r\n или одиночный \n: сводим оба к \n и режем по нему.
+    text = head.decode("latin-1").replace("\r\n", "\n")
+    request_line, *header_lines = text.split("\n")
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
         raise HttpError(HTTPStatus.BAD_REQUEST,
@@ -303,21 +326,21 @@ def add_grade(conn: socket.socket, request: Request,
 
 def route(conn: socket.socket, request: Request,
           journal: Journal, template: Template) -> Response:
-    """Выбирает ответ по пути и методу."""
+    """Выбирает ответ по пути и методу; на HEAD — тот же ответ, что на GET."""
     if request.path == "/grades.json":
-        if request.method != "GET":
+        if request.method not in ("GET", "HEAD"):
             raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED,
-                            f"метод {request.method} не поддерживается", ("Allow: GET",))
+                            f"метод {request.method} не поддерживается", ("Allow: GET, HEAD",))
         body = json.dumps(journal.grades(), ensure_ascii=False, indent=2).encode("utf-8")
         return Response(HTTPStatus.OK, body, JSON_TYPE)
     if request.path != "/":
         raise HttpError(HTTPStatus.NOT_FOUND, "такой страницы нет")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return Response(HTTPStatus.OK, render_page(template, journal.grades()), HTML_TYPE)
     if request.method == "POST":
         return add_grade(conn, request, journal, template)
     raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"метод {request.method} не поддерживается",
-                    ("Allow: GET, POST",))
+                    ("Allow: GET, HEAD, POST",))
 
 
 def finish(conn: socket.socket) -> None:
@@ -331,8 +354,9 @@ def finish(conn: socket.socket) -> None:
     try:
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(LINGER_TIMEOUT)
+        deadline = time.monotonic() + LINGER_SECONDS  # и капающий по байту клиент не держит поток
         drained = 0
-        while drained < LINGER_BYTES:
+        while drained < LINGER_BYTES and time.monotonic() < deadline:
             chunk = conn.recv(RECV_SIZE)
             if not chunk:  # клиент тоже закрыл соединение
                 break
@@ -348,14 +372,14 @@ def serve_client(conn: socket.socket, address: tuple[str, int],
     with conn:
         try:
             conn.settimeout(READ_TIMEOUT)  # молчащий клиент не держит поток вечно
-            request_line = "-"  # пока строка запроса не разобрана
+            request_line, method = "-", "-"  # пока строка запроса не разобрана
             try:
                 request = parse_head(*read_head(conn))
-                request_line = f"{request.method} {request.target}"
+                request_line, method = f"{request.method} {request.target}", request.method
                 response = route(conn, request, journal, template)
             except HttpError as error:
                 response = error.response
-            conn.sendall(response.encode())
+            conn.sendall(response.encode(with_body=method != "HEAD"))
             logging.info("%s %s → %d", peer, request_line, response.status)
             finish(conn)
         except TimeoutError:
