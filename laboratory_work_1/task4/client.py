@@ -1,0 +1,380 @@
+"""Задание 4: клиент многопользовательского чата (протокол JIM — см. server.py).
+
+Запуск: `python client.py --name alice`. Без --name клиент спросит имя; занятое
+или неподходящее имя он спросит снова (со стандартного ввода, даже если первое
+было в --name).
+
+Потоки:
+  * главный читает клавиатуру и отправляет запросы;
+  * поток приёма печатает всё, что приходит от сервера, и отвечает на probe;
+  * фоновый поток раз в HEARTBEAT_SECONDS шлёт presence — «я на связи».
+
+Что печатается:
+  [12:00:01] #general alice: привет   — сообщение в комнату
+  [12:00:01] (лично) alice: привет    — личное сообщение
+  [12:00:01] * bob вошёл в чат        — уведомление сервера (код 100)
+  Ошибка 404: Нет такого пользователя — отказ сервера на ваш запрос
+Всё, что пришло из сети, печатается только после очистки от управляющих
+символов, как на сервере: чужой сервер не сдвинет курсор, не сменит заголовок
+окна и не перевернёт строку.
+
+Ответы приходят в том же порядке, в каком ушли запросы, поэтому клиент держит
+очередь отправленных запросов (pending) и по ней узнаёт, на что пришёл ответ:
+200 на join меняет текущую комнату, 200 на msg и presence печатать незачем.
+
+Если ввод и вывод — терминал и есть модуль readline (Linux, macOS), входящее
+сообщение не ломает набираемую строку: стираем её, печатаем сообщение и рисуем
+приглашение с набранным текстом заново. Без терминала (ввод из канала, как в
+тестах) печатаются просто строки.
+
+Выход: /quit, Ctrl+D или Ctrl+C — клиент шлёт quit, ждёт, пока сервер закроет
+соединение, и завершается с кодом 0. Пропал сервер — строка «Ошибка: …» и
+код 1: поток приёма будит главный поток, ждущий ввода, сигналом SIGINT, как
+Ctrl+C (на Windows сигнал потоку не послать — выход случится после Enter).
+"""
+
+import _thread
+import argparse
+import collections
+import json
+import signal
+import socket
+import sys
+import threading
+import time
+import unicodedata
+
+try:
+    import readline  # правка строки и история ввода; на Windows модуля нет
+except ImportError:
+    readline = None
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7777
+MAX_LINE_BYTES = 4096  # длиннее сервер не примет (и разорвёт соединение)
+MAX_INCOMING_BYTES = 1024 * 1024  # от сервера примем и длиннее: список users бывает большим
+RECV_BYTES = 65536
+CONNECT_TIMEOUT = 5.0
+HEARTBEAT_SECONDS = 20.0
+QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
+GENERAL_ROOM = "#general"
+PROMPT = "> "
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # как на сервере, см. server.py
+KEPT_FORMAT_CHARS = {"\u200c", "\u200d"}  # ZWNJ и ZWJ
+HELP = """Команды:
+  текст              сообщение в текущую комнату (последнюю, куда вы вошли)
+  /msg ИМЯ текст     личное сообщение
+  /join #комната     войти в комнату (нет такой — создать); она станет текущей
+  /leave [#комната]  выйти из комнаты (без имени — из текущей)
+  /users [#комната]  кто в комнате (без имени — в текущей)
+  /rooms             список комнат
+  /help              эта справка
+  /quit              выход (или Ctrl+D, Ctrl+C)"""
+
+
+def clean(value) -> str:
+    """Строка для печати: без символов, которыми можно управлять терминалом."""
+    return "".join(char for char in str(value) if char in KEPT_FORMAT_CHARS
+                   or unicodedata.category(char) not in UNSAFE_CATEGORIES)
+
+
+def clock(timestamp=None) -> str:
+    """Время ЧЧ:ММ:СС; времени нет или оно нелепое — текущее."""
+    try:
+        return time.strftime("%H:%M:%S", time.localtime(timestamp))
+    except (TypeError, ValueError, OverflowError, OSError):
+        return time.strftime("%H:%M:%S")
+
+
+def encode(message: dict) -> bytes:
+    return (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def as_room(text: str) -> str:
+    return text if text.startswith("#") else "#" + text
+
+
+def presence(name: str) -> dict:
+    return {"action": "presence", "time": time.time(),
+            "user": {"account_name": name, "status": "в сети"}}
+
+
+def wake_main_thread() -> None:
+    """Прерывает ожидание ввода в главном потоке так же, как Ctrl+C."""
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    else:  # Windows: KeyboardInterrupt случится, когда input() вернёт строку
+        _thread.interrupt_main()
+
+
+class ChatClient:
+    def __init__(self, sock: socket.socket, interactive: bool) -> None:
+        self.sock = sock
+        self.interactive = interactive  # ввод и вывод — терминал
+        self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
+        self.send_lock = threading.Lock()  # запрос — в pending и в сокет вместе
+        self.pending = collections.deque()  # отправленные запросы, ждущие ответа
+        self.print_lock = threading.Lock()
+        self.state_lock = threading.Lock()  # о разрыве (lost) решаем под ним
+        self.leaving = False  # мы уходим сами: разрыв — не ошибка
+        self.lost = False  # сервер пропал
+        self.typing = False  # главный поток ждёт ввода в input()
+        self.name = None
+        self.rooms = [GENERAL_ROOM]  # наши комнаты; текущая — последняя
+        self.receiver = threading.Thread(target=self.receive, daemon=True)
+        self.commands = {
+            "/msg": self.command_msg,
+            "/join": self.command_join,
+            "/leave": self.command_leave,
+            "/users": self.command_users,
+            "/rooms": self.command_rooms,
+            "/help": lambda rest: self.show(HELP),
+        }
+
+    # --- сеть ----------------------------------------------------------------
+    def send(self, message: dict, reply_expected: bool = True) -> bool:
+        """Отправляет запрос; слишком длинный не отправляет и возвращает False."""
+        data = encode(message)
+        if len(data) > MAX_LINE_BYTES + 1:  # +1 — сам "\n"
+            self.show(f"Ошибка: слишком длинно — сервер принимает строки до {MAX_LINE_BYTES} байт")
+            return False
+        with self.send_lock:
+            if reply_expected:
+                self.pending.append(message)
+            try:
+                self.sock.sendall(data)
+            except OSError:  # соединение разорвано: заметит и объяснит поток приёма
+                pass
+        return True
+
+    def read_message(self) -> dict | None:
+        """Следующее сообщение сервера; None — сервер закрыл соединение."""
+        while b"\n" not in self.inbox:
+            if len(self.inbox) > MAX_INCOMING_BYTES:
+                raise ConnectionError("сервер прислал слишком длинную строку")
+            chunk = self.sock.recv(RECV_BYTES)
+            if not chunk:
+                return None
+            self.inbox += chunk
+        line, _, self.inbox = self.inbox.partition(b"\n")
+        try:
+            message = json.loads(line.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError):
+            return {}  # непонятную строку пропускаем
+        return message if isinstance(message, dict) else {}
+
+    def register(self, name: str | None) -> None:
+        """Представляется серверу; пока имя не принято, спрашивает другое."""
+        while True:
+            if name is None:
+                name = input("Ваше имя: ").strip()
+            if self.send(presence(name), reply_expected=False):
+                reply = self.read_message()
+                while reply is not None and reply.get("response") in (None, 100):
+                    self.handle(reply)  # уведомления — не ответ на presence
+                    reply = self.read_message()
+                if reply is None:
+                    raise ConnectionError("сервер закрыл соединение")
+                if reply.get("response") == 202:
+                    self.name = name
+                    self.show(f"* {clean(reply.get('alert', ''))}")
+                    return
+                self.show_error(reply)
+            name = None
+
+    # --- поток приёма --------------------------------------------------------
+    def receive(self) -> None:
+        try:
+            while (message := self.read_message()) is not None:
+                self.handle(message)
+            problem = "сервер закрыл соединение"
+        except OSError as error:
+            problem = f"соединение потеряно ({error})"
+        with self.state_lock:
+            if self.leaving:  # это мы ушли — всё в порядке
+                return
+            self.lost = True
+            self.show(f"Ошибка: {problem}", file=sys.stderr)
+            wake_main_thread()
+
+    def handle(self, message: dict) -> None:
+        action = message.get("action")
+        if action == "probe":
+            self.send(presence(self.name))
+        elif action == "msg":
+            target = clean(message.get("to", ""))
+            where = target if target.startswith("#") else "(лично)"
+            self.show(f"[{clock(message.get('time'))}] {where} {clean(message.get('from', ''))}: "
+                      f"{clean(message.get('message', ''))}")
+        elif message.get("response") == 100:
+            self.show(f"[{clock()}] * {clean(message.get('alert', ''))}")
+        elif "response" in message:
+            self.on_reply(message)
+
+    def on_reply(self, reply: dict) -> None:
+        """Ответ на наш запрос; на какой — говорит начало очереди pending."""
+        request = self.pending.popleft() if self.pending else {}
+        code = reply.get("response")
+        if not (isinstance(code, int) and 200 <= code < 300):
+            self.show_error(reply)
+            return
+        action = request.get("action")
+        if action in ("join", "leave"):
+            room = clean(reply.get("room", request.get("room")))
+            others = [other for other in self.rooms if other != room]
+            # Список не правим, а заменяем целиком: главный поток всегда видит целый.
+            self.rooms = others + [room] if action == "join" else others
+            self.show(f"* {clean(reply.get('alert', ''))}")
+        elif action in ("users", "rooms"):
+            names = reply.get(action)
+            listed = ", ".join(clean(name) for name in names) if isinstance(names, list) else ""
+            self.show(f"{clean(reply.get('alert', ''))}: {listed}")
+        # 200 на msg и presence («доставлено», «на связи») печатать незачем
+
+    def show_error(self, reply: dict) -> None:
+        self.show(f"Ошибка {clean(reply.get('response'))}: {clean(reply.get('error', ''))}")
+
+    def show(self, text: str, file=None) -> None:
+        """Печатает строку, не ломая набираемую: в терминале перерисовывает ввод."""
+        file = file or sys.stdout
+        with self.print_lock:
+            if self.typing and readline is not None:
+                file.write("\r\x1b[K" + text + "\n")  # в начало строки, стереть её, напечатать
+                file.flush()
+                if not self.lost:  # и вернуть приглашение с набранным (после разрыва незачем)
+                    sys.stdout.write(PROMPT + readline.get_line_buffer())
+                    sys.stdout.flush()
+            else:
+                print(text, file=file, flush=True)
+
+    def send_heartbeats(self) -> None:
+        while True:
+            time.sleep(HEARTBEAT_SECONDS)
+            self.send(presence(self.name))
+
+    # --- клавиатура (главный поток) ------------------------------------------
+    def on_interrupt(self, signum, frame) -> None:
+        """SIGINT — Ctrl+C или сигнал потока приёма — прерывает ввод, пока мы не уходим."""
+        if not self.leaving:
+            raise KeyboardInterrupt
+
+    def chat(self) -> None:
+        """Читает клавиатуру до /quit; Ctrl+D и Ctrl+C приходят исключениями."""
+        self.receiver.start()
+        threading.Thread(target=self.send_heartbeats, daemon=True).start()
+        self.show("Пишите сообщение и нажмите Enter; /help — команды.")
+        while True:
+            self.typing = self.interactive
+            line = input(PROMPT if self.interactive else "").strip()
+            self.typing = False
+            if line == "/quit":
+                return
+            self.handle_input(line)
+
+    def handle_input(self, line: str) -> None:
+        if not line:
+            return
+        if not line.startswith("/"):
+            room = self.current_room()
+            if room is None:
+                self.show("Вы не в комнате: войдите командой /join #комната")
+            else:
+                self.send({"action": "msg", "time": time.time(), "to": room, "message": line})
+            return
+        command, _, rest = line.partition(" ")
+        handler = self.commands.get(command)
+        if handler is None:
+            self.show("Неизвестная команда; /help — список команд")
+        else:
+            handler(rest.strip())
+
+    def current_room(self) -> str | None:
+        rooms = self.rooms  # берём один раз: поток приёма может подменить список
+        return rooms[-1] if rooms else None
+
+    def command_msg(self, rest: str) -> None:
+        name, _, text = rest.partition(" ")
+        if not name or not text.strip():
+            self.show("Так: /msg ИМЯ текст")
+        else:
+            self.send({"action": "msg", "time": time.time(), "to": name, "message": text.strip()})
+
+    def command_join(self, rest: str) -> None:
+        if not rest:
+            self.show("Так: /join #комната")
+        else:
+            self.send({"action": "join", "time": time.time(), "room": as_room(rest)})
+
+    def command_leave(self, rest: str) -> None:
+        room = as_room(rest) if rest else self.current_room()
+        if room is None:
+            self.show("Вы не в комнате")
+        else:
+            self.send({"action": "leave", "time": time.time(), "room": room})
+
+    def command_users(self, rest: str) -> None:
+        request = {"action": "users", "time": time.time()}
+        room = as_room(rest) if rest else self.current_room()
+        if room is not None:  # без комнаты сервер назовёт всех, кто в чате
+            request["room"] = room
+        self.send(request)
+
+    def command_rooms(self, rest: str) -> None:
+        self.send({"action": "rooms", "time": time.time()})
+
+    def leave(self) -> int:
+        """Уходит из чата: quit и ждём, пока сервер закроет соединение. Код выхода."""
+        self.leaving = True
+        self.typing = False
+        with self.state_lock:  # поток приёма уже сообщил о разрыве — или теперь промолчит
+            if self.lost:
+                return 1
+        self.send({"action": "quit", "time": time.time()}, reply_expected=False)
+        if self.receiver.is_alive():  # поток приёма допечатает то, что успело прийти
+            self.receiver.join(QUIT_TIMEOUT)
+        self.show("Вы вышли из чата.")
+        return 0
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Клиент чата: протокол JIM поверх TCP.")
+    parser.add_argument("--host", default=DEFAULT_HOST,
+                        help=f"адрес сервера (по умолчанию {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"порт сервера (по умолчанию {DEFAULT_PORT})")
+    parser.add_argument("--name", help="имя в чате (без него клиент спросит)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    for stream in (sys.stdin, sys.stdout, sys.stderr):  # битый байт на вводе или символ,
+        stream.reconfigure(errors="replace")  # которого нет в кодировке вывода, — не повод падать
+    try:
+        sock = socket.create_connection((args.host, args.port), timeout=CONNECT_TIMEOUT)
+    except OSError as error:
+        print(f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
+              f"{error.strerror or error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # Ctrl+C, пока ждали сервер
+        return 0
+    sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    client = ChatClient(sock, sys.stdin.isatty() and sys.stdout.isatty())
+    signal.signal(signal.SIGINT, client.on_interrupt)
+    with sock:
+        try:
+            client.register(args.name)
+            client.chat()
+        except (EOFError, KeyboardInterrupt):  # Ctrl+D, Ctrl+C или сигнал потока приёма
+            client.leaving = True  # первым делом: теперь поздний SIGINT нас не прервёт
+            if client.interactive and not client.lost:
+                print()  # курсор стоял после приглашения
+        except OSError as error:  # разрыв при входе; в чате о разрыве скажет поток приёма
+            print(f"Ошибка: {error}", file=sys.stderr)
+            return 1
+        return client.leave()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,640 @@
+"""Задание 4: многопользовательский чат — сервер на TCP и потоках (threading).
+
+Протокол — JIM (JSON Instant Messaging) поверх TCP: каждое сообщение — один
+JSON-объект в одной строке UTF-8, в конце строки "\\n". Запрос несёт `action`
+и, по желанию, `time` (Unix-время, число); ответ — `response` (код из трёх
+цифр) и `alert` (коды 1xx и 2xx) или `error` (4xx и 5xx).
+
+Запрос: action и поля                   Ответ сервера
+--------------------------------------  ---------------------------------------
+presence, user: {account_name, status}  202 — вы в чате и в комнате #general;
+                                        400 — неверное имя; 409 — имя занято
+presence — уже в чате: «я на связи»     200
+msg, to: "#комната" или ИМЯ, message    200; 404 — нет такой комнаты или
+                                        пользователя; 403 — вы не в комнате
+join, room: "#комната"                  200 и room; нет комнаты — создаётся
+leave, room: "#комната"                 200 и room; 404 — вы не в этой комнате
+users, room: "#комната" (можно без)     200 и users — кто в комнате (без room —
+                                        все в чате); 404 — нет такой комнаты
+rooms                                   200 и rooms — все комнаты
+quit                                    ответа нет: сервер закрывает соединение
+
+Сервер присылает и сам:
+  {"action": "msg", "time", "from", "to", "message"} — сообщение; from и time
+      ставит сервер; своё сообщение в комнату отправитель назад не получает;
+  {"action": "probe", "time"} — «вы здесь?», когда пользователь молчит половину
+      --idle-timeout; ответ — presence; молчит весь --idle-timeout — 408 и разрыв;
+  {"response": 100, "alert": "…"} — уведомление: кто-то вошёл в комнату, вышел
+      из неё, ушёл из чата; «Сервер останавливается» — перед остановкой;
+  {"response": 408, "error": "…"} — перед разрывом: не представился за
+      --handshake-timeout или молчал дольше --idle-timeout.
+
+Ошибки любого запроса: 400 — строка не в UTF-8, не JSON, не объект, нет нужного
+поля или у него не тот тип, неизвестный action; строка длиннее MAX_LINE_BYTES —
+400 и разрыв. 401 — до presence можно только presence и quit. 500 — ошибка в
+самом сервере (в лог — с трассировкой), соединение при этом живёт.
+
+Имя — от 1 до 25 букв любого алфавита, цифр, «_» и «-»; регистр не различается
+(Alice и alice — одно имя). Комната — «#» и такое же имя, сервер приводит его к
+нижнему регистру. Текст — от 1 до 500 символов после очистки: сервер убирает
+управляющие символы (категория Unicode Cc: C0 с ESC, DEL, C1 — ими терминал
+двигает курсор, меняет заголовок окна, пишет в буфер обмена), невидимые
+символы форматирования (Cf: переворот строки RLO, нулевая ширина, «теги»),
+кроме ZWJ и ZWNJ (без них не собрать составные эмодзи и не написать
+по-персидски), разделители строк и абзацев (Zl, Zp) и одиночные суррогаты
+(Cs: JSON позволяет прислать "\\ud800", а в UTF-8 их не закодировать).
+
+Потоки, как требует задание:
+  * главный поток принимает соединения (accept);
+  * поток чтения на каждое соединение ждёт данных своим селектором, режет
+    байты на строки, выполняет запросы и сам рассылает сообщения;
+  * поток-писатель досылает то, что не влезло в сокеты медленных клиентов.
+
+Запись никогда не ждёт. Сокеты неблокирующие: send() отдаёт ядру, сколько
+влезет, остаток копится в очереди соединения (backlog), её досылает писатель.
+Очередь длиннее --max-backlog — клиент не читает: его отключаем, остальные
+этого даже не замечают. Рассылка в комнату — один send на получателя прямо в
+потоке отправителя, без передачи работы другим потокам.
+
+Замки. Пользователи и комнаты — под замком состояния; запись в сокет — под
+замком соединения (если нужны оба — сначала состояние). Закрывает сокет только
+его поток чтения: убирает пользователя из состояния, помечает соединение
+закрытым, потом закрывает сокет; другие потоки могут сделать лишь shutdown() —
+он будит поток чтения. Так никто не пишет в закрытый (или уже чужой) файловый
+дескриптор, а сообщение уходящему пользователю либо уйдёт, либо отбросится.
+"""
+
+import argparse
+import json
+import logging
+import os
+import re
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+import unicodedata
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7777
+MAX_LINE_BYTES = 4096  # длиннее — 400 и разрыв соединения
+MAX_NAME_CHARS = 25
+MAX_TEXT_CHARS = 500
+RECV_BYTES = 65536  # сколько просим у ядра за один recv
+DEFAULT_HANDSHAKE_TIMEOUT = 10.0  # секунд на presence после подключения
+DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
+DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
+WRITER_TICK = 0.05  # так часто писатель замечает новые очереди
+ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
+ACCEPT_PAUSE = 0.1  # пауза после сбоя accept (например, кончились дескрипторы)
+STOP_TIMEOUT = 2.0  # сколько ждать потоки чтения при остановке
+GENERAL_ROOM = "#general"
+# \w в Python — буквы и цифры любого алфавита и «_».
+NAME_PATTERN = re.compile(rf"[\w-]{{1,{MAX_NAME_CHARS}}}")
+ROOM_PATTERN = re.compile(rf"#[\w-]{{1,{MAX_NAME_CHARS}}}")
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+KEPT_FORMAT_CHARS = {"\u200c", "\u200d"}  # ZWNJ и ZWJ
+# poll не тратит на соединение лишний дескриптор и не упирается в FD_SETSIZE
+# (1024 дескриптора у select); на Windows poll нет — там select.
+Selector = getattr(selectors, "PollSelector", selectors.SelectSelector)
+
+log = logging.getLogger("chat")
+
+
+def clean(text: str) -> str:
+    """Текст без символов, которыми можно управлять терминалом или спрятать текст."""
+    return "".join(char for char in text if char in KEPT_FORMAT_CHARS
+                   or unicodedata.category(char) not in UNSAFE_CATEGORIES)
+
+
+def fold(name: str) -> str:
+    """Ключ для сравнения имён без учёта регистра: «Алиса» и «АЛИСА» совпадут."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def encode(message: dict) -> bytes:
+    """Сообщение → строка протокола: JSON (кириллица как есть), "\\n", UTF-8."""
+    return (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def notice(text: str) -> dict:
+    return {"response": 100, "alert": text}
+
+
+class RequestError(Exception):
+    """Запрос не выполнен: код ответа и объяснение для клиента."""
+
+    def __init__(self, code: int, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+
+
+class Disconnect(Exception):
+    """Соединение пора закрыть; текст — причина для лога."""
+
+
+def text_field(request: dict, key: str) -> str:
+    value = request.get(key)
+    if not isinstance(value, str):
+        raise RequestError(400, f"Нужно строковое поле «{key}»")
+    return value
+
+
+def room_field(request: dict) -> str:
+    room = fold(text_field(request, "room"))
+    if not ROOM_PATTERN.fullmatch(room):
+        raise RequestError(400, f"Комната — «#» и от 1 до {MAX_NAME_CHARS} букв, цифр, «_», «-»")
+    return room
+
+
+def parse_request(line: bytes) -> dict:
+    """Строка → запрос; всё, что не похоже на запрос JIM, — RequestError(400)."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError(400, "Строка не в кодировке UTF-8") from None
+    try:
+        request = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError — «[[[[…» в тысячу слоёв
+        raise RequestError(400, "Строка — не JSON") from None
+    if not isinstance(request, dict) or not isinstance(request.get("action"), str):
+        raise RequestError(400, "Нужен JSON-объект с полем «action»")
+    if not isinstance(request.get("time", 0), (int, float)):
+        raise RequestError(400, "Поле «time» — число, Unix-время")
+    return request
+
+
+class Connection:
+    """Одно соединение: сокет, очередь неотправленного и замок на запись."""
+
+    def __init__(self, sock: socket.socket, address: tuple, writer: "Writer",
+                 max_backlog: int) -> None:
+        self.sock = sock
+        self.address = f"{address[0]}:{address[1]}"
+        self.writer = writer
+        self.max_backlog = max_backlog
+        self.lock = threading.Lock()  # три поля ниже — только под ним
+        self.backlog = bytearray()  # не влезло в сокет; досылает писатель
+        self.closed = False  # сокет закрыт: писать нельзя
+        self.drop_reason = None  # почему разорвали соединение (сокету сделан shutdown)
+        self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
+        self.name = None  # имя — после presence
+        self.rooms = set()  # комнаты пользователя; под замком состояния
+        self.connected_at = self.last_heard = time.monotonic()
+        self.probed = False  # probe отправлен, ждём ответа
+        self.thread = None  # поток чтения
+
+    @property
+    def label(self) -> str:
+        return self.name or self.address
+
+    def send(self, message) -> None:
+        """Отправляет сообщение (dict или готовые байты), не ожидая; из любого потока."""
+        data = message if isinstance(message, bytes) else encode(message)
+        with self.lock:
+            if self.closed or self.drop_reason:
+                return
+            if not self.backlog:  # очередь пуста — можно прямо в сокет, порядок не нарушится
+                data = data[self._write(data):]
+            if data and not self.drop_reason:
+                self.backlog += data
+                if len(self.backlog) > self.max_backlog:
+                    log.warning("%s отключён: не читает, очередь %d байт",
+                                self.label, len(self.backlog))
+                    self._drop(f"не читает, очередь {len(self.backlog)} байт")
+                else:
+                    self.writer.add(self)
+
+    def flush(self) -> None:
+        """Досылает очередь, сколько влезет; вызывает писатель, когда сокет готов."""
+        with self.lock:
+            if self.backlog and not (self.closed or self.drop_reason):
+                del self.backlog[:self._write(self.backlog)]
+            if not self.backlog or self.closed or self.drop_reason:
+                self.writer.discard(self)  # под замком — иначе потерялась бы новая очередь
+
+    def _write(self, data) -> int:
+        """Один неблокирующий send; сколько байт ушло. Только под замком."""
+        try:
+            return self.sock.send(data)
+        except BlockingIOError:  # буфер сокета полон: не ушло ничего
+            return 0
+        except OSError as error:  # клиент разорвал соединение
+            self._drop(f"ошибка записи: {error}")
+            return 0
+
+    def _drop(self, reason: str) -> None:
+        """Помечает соединение разорванным и будит его поток чтения. Только под замком."""
+        self.drop_reason = reason
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # уже разорвано
+            pass
+
+    def shutdown(self, reason: str) -> None:
+        with self.lock:
+            if not (self.closed or self.drop_reason):
+                self._drop(reason)
+
+    def close(self) -> None:
+        """Закрывает сокет; вызывает только поток чтения этого соединения."""
+        with self.lock:
+            self.closed = True
+            self.backlog.clear()
+            self.writer.discard(self)
+            self.sock.close()
+
+
+class Writer:
+    """Поток-писатель: досылает очереди тем, кто читает медленнее, чем им пишут."""
+
+    def __init__(self) -> None:
+        self.changed = threading.Condition()
+        self.waiting = set()  # соединения с непустой очередью
+        self.thread = threading.Thread(target=self.run, name="writer", daemon=True)
+
+    def add(self, conn: Connection) -> None:
+        with self.changed:
+            self.waiting.add(conn)
+            self.changed.notify()
+
+    def discard(self, conn: Connection) -> None:
+        with self.changed:
+            self.waiting.discard(conn)
+
+    def run(self) -> None:
+        while True:
+            with self.changed:
+                while not self.waiting:  # все успевают читать — спим
+                    self.changed.wait()
+                conns = list(self.waiting)
+            for conn in self.writable(conns):
+                conn.flush()
+
+    @staticmethod
+    def writable(conns: list) -> list:
+        """Те из conns, в чьи сокеты снова можно писать; ждёт не дольше WRITER_TICK."""
+        with Selector() as selector:
+            for conn in conns:
+                fd = conn.sock.fileno()  # -1, если сокет уже закрыт
+                if fd >= 0:
+                    selector.register(fd, selectors.EVENT_WRITE, conn)
+            try:
+                return [key.data for key, _ in selector.select(WRITER_TICK)]
+            except (OSError, ValueError):  # сокет закрыли только что; на Windows — > 512 сокетов
+                return conns  # flush разберётся с каждым сам
+
+
+class ChatServer:
+    """Общее состояние чата и обработка запросов; поток на каждое соединение."""
+
+    def __init__(self, handshake_timeout: float, idle_timeout: float, max_backlog: int) -> None:
+        self.handshake_timeout = handshake_timeout
+        self.idle_timeout = idle_timeout
+        self.max_backlog = max_backlog
+        self.lock = threading.Lock()  # замок состояния: три поля ниже
+        self.connections = set()  # все соединения, в том числе ещё без имени
+        self.users = {}  # fold(имя) → Connection
+        self.rooms = {GENERAL_ROOM: set()}  # комната → соединения в ней
+        self.writer = Writer()
+        self.handlers = {
+            "presence": self.on_presence,
+            "msg": self.on_msg,
+            "join": self.on_join,
+            "leave": self.on_leave,
+            "users": self.on_users,
+            "rooms": self.on_rooms,
+            "quit": self.on_quit,
+        }
+
+    # --- приём соединений (главный поток) ----------------------------------
+    def serve_forever(self, listener: socket.socket) -> None:
+        self.writer.thread.start()
+        while True:
+            try:
+                sock, address = listener.accept()
+            except TimeoutError:  # просто тик: даём Ctrl+C сработать
+                continue
+            except OSError as error:  # EMFILE и подобное — не повод останавливать сервер
+                log.error("Не удалось принять соединение: %s", error)
+                time.sleep(ACCEPT_PAUSE)
+                continue
+            self.start_connection(sock, address)
+
+    def start_connection(self, sock: socket.socket, address: tuple) -> None:
+        sock.setblocking(False)  # send не ждёт никогда; recv — только после селектора
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # без задержки Нейгла
+        conn = Connection(sock, address, self.writer, self.max_backlog)
+        conn.thread = threading.Thread(target=self.serve_connection, args=(conn,), daemon=True)
+        with self.lock:
+            self.connections.add(conn)
+        log.info("Подключение %s", conn.address)
+        try:
+            conn.thread.start()
+        except RuntimeError as error:  # система не дала потока
+            log.error("%s: не удалось запустить поток: %s", conn.address, error)
+            with self.lock:
+                self.connections.discard(conn)
+            conn.close()
+
+    # --- поток чтения ------------------------------------------------------
+    def serve_connection(self, conn: Connection) -> None:
+        reason = "внутренняя ошибка сервера"
+        try:
+            reason = self.read_requests(conn)
+        except Disconnect as end:
+            reason = str(end)
+        except ConnectionResetError:
+            reason = "соединение сброшено"
+        except OSError as error:
+            reason = f"ошибка сокета: {error}"
+        finally:
+            self.disconnect(conn, reason)
+
+    def read_requests(self, conn: Connection) -> str:
+        """Читает и выполняет запросы, пока соединение не кончится; возвращает причину."""
+        with Selector() as selector:
+            selector.register(conn.sock, selectors.EVENT_READ)
+            while not conn.drop_reason:
+                if not selector.select(self.time_left(conn)):
+                    continue  # время вышло — решит time_left на следующем круге
+                try:
+                    data = conn.sock.recv(RECV_BYTES)
+                except BlockingIOError:  # ложная готовность
+                    continue
+                if not data:
+                    return conn.drop_reason or "закрыл соединение"
+                self.feed(conn, data)
+        return conn.drop_reason
+
+    def time_left(self, conn: Connection) -> float:
+        """Сколько ещё ждать данных; заодно шлёт probe и отключает молчунов (408)."""
+        now = time.monotonic()
+        if conn.name is None:
+            left = conn.connected_at + self.handshake_timeout - now
+            if left <= 0:
+                conn.send({"response": 408, "error": "Нет presence — соединение закрыто"})
+                raise Disconnect(f"не представился за {self.handshake_timeout:g} с")
+            return left
+        silence = now - conn.last_heard
+        if silence >= self.idle_timeout:
+            conn.send({"response": 408, "error": "Вы долго молчали — соединение закрыто"})
+            raise Disconnect(f"молчал дольше {self.idle_timeout:g} с")
+        if silence >= self.idle_timeout / 2 and not conn.probed:
+            conn.send({"action": "probe", "time": time.time()})
+            conn.probed = True
+        return (self.idle_timeout if conn.probed else self.idle_timeout / 2) - silence
+
+    def feed(self, conn: Connection, data: bytes) -> None:
+        """Добавляет принятые байты и выполняет каждую целую строку."""
+        conn.inbox += data
+        *lines, conn.inbox = conn.inbox.split(b"\n")  # хвост — начало следующей строки
+        if lines:  # пришла целая строка — клиент жив
+            conn.last_heard = time.monotonic()
+            conn.probed = False
+        for line in lines:
+            if len(line) > MAX_LINE_BYTES:
+                self.refuse_long_line(conn)
+            if line.strip():  # пустые строки (Enter в telnet) пропускаем
+                self.handle_line(conn, line)
+        if len(conn.inbox) > MAX_LINE_BYTES:  # конца строки нет, а предел уже пройден
+            self.refuse_long_line(conn)
+
+    def refuse_long_line(self, conn: Connection) -> None:
+        conn.send({"response": 400, "error": f"Строка длиннее {MAX_LINE_BYTES} байт"})
+        raise Disconnect(f"строка длиннее {MAX_LINE_BYTES} байт")
+
+    def handle_line(self, conn: Connection, line: bytes) -> None:
+        """Выполняет один запрос и отправляет ответ, если он есть."""
+        try:
+            request = parse_request(line)
+            handler = self.handlers.get(request["action"])
+            if handler is None:
+                raise RequestError(400, "Неизвестное действие")
+            if conn.name is None and request["action"] not in ("presence", "quit"):
+                raise RequestError(401, "Сначала представьтесь: action «presence»")
+            reply = handler(conn, request)
+        except RequestError as error:
+            log.warning("%s: ошибка %d: %s", conn.label, error.code, error)
+            reply = {"response": error.code, "error": str(error)}
+        except Disconnect:
+            raise
+        except Exception:  # ошибка в самом сервере: в лог, клиенту 500, соединение живёт
+            log.exception("%s: сбой при обработке запроса", conn.label)
+            reply = {"response": 500, "error": "Внутренняя ошибка сервера"}
+        if reply:
+            conn.send(reply)
+
+    def disconnect(self, conn: Connection, reason: str) -> None:
+        """Уборка: убрать из состояния, закрыть сокет, сказать соседям по комнатам."""
+        with self.lock:
+            self.connections.discard(conn)
+            neighbours = set()
+            if conn.name is not None:
+                del self.users[fold(conn.name)]
+                for room in list(conn.rooms):
+                    neighbours |= self.leave_room(conn, room)
+        conn.close()
+        if conn.name is not None:
+            self.broadcast(neighbours, notice(f"{conn.name} вышел из чата"))
+        log.info("%s отключился: %s", conn.label, reason)
+
+    # --- общее состояние -----------------------------------------------------
+    def leave_room(self, conn: Connection, room: str) -> set:
+        """Под замком: убирает conn из комнаты (пустая исчезает, кроме #general); кто остался."""
+        members = self.rooms[room]
+        members.discard(conn)
+        conn.rooms.discard(room)
+        if not members and room != GENERAL_ROOM:
+            del self.rooms[room]
+        return members
+
+    @staticmethod
+    def broadcast(conns, message: dict) -> None:
+        """Одно сообщение многим: JSON собираем один раз, send — каждому."""
+        data = encode(message)
+        for conn in conns:
+            conn.send(data)
+
+    # --- обработчики запросов: возвращают ответ или None -------------------
+    def on_presence(self, conn: Connection, request: dict):
+        if conn.name is not None:  # повторный presence — «я на связи»
+            return {"response": 200, "alert": "На связи"}
+        user = request.get("user")
+        name = user.get("account_name") if isinstance(user, dict) else None
+        if not isinstance(name, str):
+            raise RequestError(400, "Нужно поле user.account_name — имя")
+        name = unicodedata.normalize("NFC", name)  # «й» одним символом, а не «и» + знак
+        if not NAME_PATTERN.fullmatch(name):
+            raise RequestError(400, f"Имя — от 1 до {MAX_NAME_CHARS} букв, цифр, «_» или «-»")
+        with self.lock:
+            if fold(name) in self.users:
+                raise RequestError(409, f"Имя {name} уже занято")
+            self.users[fold(name)] = conn
+            conn.name = name
+            neighbours = list(self.rooms[GENERAL_ROOM])
+            self.rooms[GENERAL_ROOM].add(conn)
+            conn.rooms.add(GENERAL_ROOM)
+            # 202 уходит под замком: ни одно сообщение в #general его не обгонит.
+            conn.send({"response": 202, "alert": f"Добро пожаловать, {name}! Вы в {GENERAL_ROOM}"})
+        self.broadcast(neighbours, notice(f"{name} вошёл в чат"))
+        log.info("%s представился: %s", conn.address, name)
+        return None
+
+    def on_msg(self, conn: Connection, request: dict):
+        target = text_field(request, "to")
+        text = clean(text_field(request, "message"))
+        if not 1 <= len(text) <= MAX_TEXT_CHARS:
+            raise RequestError(400, f"Текст — от 1 до {MAX_TEXT_CHARS} символов")
+        with self.lock:  # под замком только выбираем получателей
+            if target.startswith("#"):
+                target = fold(target)
+                members = self.rooms.get(target)
+                if members is None:
+                    raise RequestError(404, "Нет такой комнаты")
+                if conn not in members:
+                    raise RequestError(403, "Вы не в этой комнате")
+                recipients = [member for member in members if member is not conn]
+            else:
+                receiver = self.users.get(fold(target))
+                if receiver is None:
+                    raise RequestError(404, "Нет такого пользователя")
+                target, recipients = receiver.name, [receiver]
+        self.broadcast(recipients, {"action": "msg", "time": time.time(), "from": conn.name,
+                                    "to": target, "message": text})
+        log.info("%s → %s: доставлено, получателей: %d", conn.name, target, len(recipients))
+        return {"response": 200, "alert": f"Доставлено, получателей: {len(recipients)}"}
+
+    def on_join(self, conn: Connection, request: dict):
+        room = room_field(request)
+        with self.lock:
+            members = self.rooms.setdefault(room, set())
+            if conn in members:
+                return {"response": 200, "alert": f"Вы уже в {room}", "room": room}
+            neighbours = list(members)
+            members.add(conn)
+            conn.rooms.add(room)
+        self.broadcast(neighbours, notice(f"{conn.name} вошёл в {room}"))
+        log.info("%s вошёл в %s", conn.name, room)
+        return {"response": 200, "alert": f"Вы вошли в {room}", "room": room}
+
+    def on_leave(self, conn: Connection, request: dict):
+        room = room_field(request)
+        with self.lock:
+            if room not in conn.rooms:
+                raise RequestError(404, f"Вы не в комнате {room}")
+            neighbours = list(self.leave_room(conn, room))
+        self.broadcast(neighbours, notice(f"{conn.name} вышел из {room}"))
+        log.info("%s вышел из %s", conn.name, room)
+        return {"response": 200, "alert": f"Вы вышли из {room}", "room": room}
+
+    def on_users(self, conn: Connection, request: dict):
+        if "room" not in request:
+            where = "чата"
+            with self.lock:
+                names = [user.name for user in self.users.values()]
+        else:
+            where = room_field(request)
+            with self.lock:
+                if where not in self.rooms:
+                    raise RequestError(404, "Нет такой комнаты")
+                names = [member.name for member in self.rooms[where]]
+        names.sort(key=str.casefold)
+        return {"response": 200, "alert": f"Пользователи {where} ({len(names)})", "users": names}
+
+    def on_rooms(self, conn: Connection, request: dict):
+        with self.lock:
+            rooms = sorted(self.rooms)
+        return {"response": 200, "alert": f"Комнаты ({len(rooms)})", "rooms": rooms}
+
+    def on_quit(self, conn: Connection, request: dict):
+        raise Disconnect("вышел (quit)")
+
+    # --- остановка (главный поток, после Ctrl+C) ---------------------------
+    def stop(self) -> None:
+        """Предупреждает всех, будит потоки чтения и недолго ждёт, пока они уберут за собой."""
+        goodbye = encode(notice("Сервер останавливается"))
+        with self.lock:
+            conns = list(self.connections)
+        for conn in conns:
+            conn.send(goodbye)
+            conn.shutdown("сервер останавливается")
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for conn in conns:
+            if conn.thread.is_alive():
+                conn.thread.join(max(0.0, deadline - time.monotonic()))
+
+
+def open_listener(host: str, port: int) -> socket.socket:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    if os.name == "posix":  # сразу после остановки порт снова свободен (TIME_WAIT не мешает)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+        listener.listen(socket.SOMAXCONN)  # очередь подключений побольше: клиенты идут толпой
+    except OSError:
+        listener.close()
+        raise
+    listener.settimeout(ACCEPT_TICK)
+    return listener
+
+
+def positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("нужно число больше нуля")
+    return value
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Сервер чата: протокол JIM поверх TCP, потоки.")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"адрес (по умолчанию {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"порт (по умолчанию {DEFAULT_PORT}; 0 — любой свободный)")
+    parser.add_argument("--handshake-timeout", type=positive, default=DEFAULT_HANDSHAKE_TIMEOUT,
+                        metavar="СЕК", help="сколько ждать presence от нового соединения "
+                        f"(по умолчанию {DEFAULT_HANDSHAKE_TIMEOUT:g})")
+    parser.add_argument("--idle-timeout", type=positive, default=DEFAULT_IDLE_TIMEOUT,
+                        metavar="СЕК", help="через сколько секунд тишины отключать; probe — "
+                        f"на половине (по умолчанию {DEFAULT_IDLE_TIMEOUT:g})")
+    parser.add_argument("--max-backlog", type=positive, default=DEFAULT_MAX_BACKLOG,
+                        metavar="БАЙТ", help="сколько байт может ждать отправки одному клиенту; "
+                        f"больше — клиент отключается (по умолчанию {DEFAULT_MAX_BACKLOG})")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="подробность лога (по умолчанию INFO: строка на каждое сообщение)")
+    parser.add_argument("-q", "--quiet", action="store_const", dest="log_level", const="WARNING",
+                        help="только предупреждения и ошибки (= --log-level WARNING)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C — даже при запуске с &
+    sys.stderr.reconfigure(errors="backslashreplace")  # имя на любом алфавите не уронит лог
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        datefmt="%H:%M:%S")
+    try:
+        listener = open_listener(args.host, args.port)
+    except OSError as error:
+        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {error.strerror or error}",
+              file=sys.stderr)
+        return 1
+    host, port = listener.getsockname()
+    log.info("Сервер слушает %s:%d", host, port)  # первая строка — при любом --log-level
+    logging.getLogger().setLevel(args.log_level)
+    server = ChatServer(args.handshake_timeout, args.idle_timeout, int(args.max_backlog))
+    try:
+        server.serve_forever(listener)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # второй Ctrl+C не прервёт уборку
+        listener.close()
+        server.stop()
+    log.info("Сервер остановлен.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,218 @@
+"""Задание 4, клиент чата: настоящие client.py, которыми «печатают» через stdin.
+
+Сервер — настоящий server.py на свободном порту; в одном тесте вместо него
+поддельный сервер теста, который шлёт клиенту escape-последовательности.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import unicodedata
+
+from support import PYTHON, free_port, lab_program, start_server
+from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa: F401 — фикстура
+
+CLIENT = lab_program("task4", "client.py")
+READY = r"/help — команды"  # подсказку клиент печатает, когда поток приёма уже запущен
+TIME = r"\[\d\d:\d\d:\d\d\]"
+
+
+def chat_server(launch, *args):
+    return start_server(launch, "task4", *args)
+
+
+def client(launch, port: int, name: str):
+    """Клиент, которого сервер уже принял и который ждёт ввода."""
+    program = launch([PYTHON, CLIENT, "--port", str(port), "--name", name])
+    program.wait_for(READY)
+    return program
+
+
+def assert_exits(program, code: int) -> None:
+    assert program.wait_exit() == code, program.stderr
+    program.assert_no_traceback()
+
+
+def test_two_users_chat_in_general_and_privately(launch):
+    server = chat_server(launch)
+    alice, bob, carol = (client(launch, server.port, name) for name in ("alice", "bob", "carol"))
+    alice.wait_for(r"\* carol вошёл в чат")
+    alice.write_line("Привет всем! Как дела?")
+    bob.expect(rf"{TIME} #general alice: Привет всем! Как дела\?\n")
+    carol.expect(r"#general alice: Привет всем!")
+    alice.write_line("/msg bob только тебе")
+    bob.expect(rf"{TIME} \(лично\) alice: только тебе\n")
+    bob.write_line("Отлично")
+    alice.expect(r"#general bob: Отлично")
+    carol.expect(r"#general bob: Отлично")
+    # Своё сообщение alice назад не получила, а личное не попало к carol:
+    # ответ bob пришёл бы позже них.
+    assert "alice: Привет" not in alice.stdout
+    assert "только тебе" not in carol.stdout
+    alice.write_line("/msg dave эй")
+    alice.expect(r"Ошибка 404: Нет такого пользователя")
+    for program in (alice, bob, carol):
+        program.assert_no_traceback()
+
+
+def test_rooms_commands(launch):
+    server = chat_server(launch)
+    alice, bob = client(launch, server.port, "alice"), client(launch, server.port, "bob")
+    alice.write_line("/join Python")  # «#» клиент допишет сам
+    alice.expect(r"\* Вы вошли в #python")
+    alice.write_line("только для питонистов")  # текущая комната — последняя, куда вошли
+    alice.write_line("/users")  # ответ придёт, когда сообщение выше уже разослано
+    alice.expect(r"Пользователи #python \(1\): alice")
+    bob.write_line("/join #python")
+    bob.expect(r"\* Вы вошли в #python")
+    alice.expect(r"\* bob вошёл в #python")
+    alice.write_line("теперь есть кому")
+    bob.expect(r"#python alice: теперь есть кому")
+    bob.write_line("/users")
+    bob.expect(r"Пользователи #python \(2\): alice, bob")
+    bob.write_line("/rooms")
+    bob.expect(r"Комнаты \(2\): #general, #python")
+    alice.write_line("/leave")
+    alice.expect(r"\* Вы вышли из #python")
+    bob.expect(r"\* alice вышел из #python")
+    alice.write_line("снова в общем")  # после /leave текущая — снова #general
+    bob.expect(r"#general alice: снова в общем")
+    alice.write_line("/leave #python")
+    alice.expect(r"Ошибка 404: Вы не в комнате #python")
+    alice.write_line("/msg #python подглядываю")
+    alice.expect(r"Ошибка 403: Вы не в этой комнате")
+    alice.write_line("/join #с пробелом")
+    alice.expect(r"Ошибка 400: Комната")
+    alice.write_line("я" * 501)
+    alice.expect(r"Ошибка 400: Текст — от 1 до 500 символов")
+    alice.write_line("/dance")
+    alice.expect(r"Неизвестная команда")
+    alice.write_line("/help")
+    alice.expect(r"/msg ИМЯ текст")
+    assert "только для питонистов" not in bob.stdout  # bob тогда ещё не был в комнате
+    alice.write_line("/users")
+    alice.expect(r"Пользователи #general \(2\): alice, bob")
+    alice.assert_no_traceback()
+
+
+def test_taken_and_invalid_names_are_asked_again(launch):
+    server = chat_server(launch)
+    alice = client(launch, server.port, "alice")
+    second = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "ALICE"])
+    second.expect(r"Ошибка 409: Имя ALICE уже занято")
+    second.expect(r"Ваше имя: ")
+    second.write_line("два слова")
+    second.expect(r"Ошибка 400: Имя — от 1 до 25 букв")
+    second.write_line("Алиса")
+    second.expect(r"Добро пожаловать, Алиса!")
+    alice.expect(r"\* Алиса вошёл в чат")
+    second.write_line("Съешь же ещё этих мягких французских булок, да выпей чаю")
+    alice.expect(r"#general Алиса: Съешь же ещё этих мягких французских булок, да выпей чаю")
+    nameless = launch([PYTHON, CLIENT, "--port", str(server.port)])  # без --name клиент спросит
+    nameless.expect(r"Ваше имя: ")
+    nameless.write_line("Борис")
+    nameless.expect(r"Добро пожаловать, Борис!")
+    second.assert_no_traceback()
+
+
+def test_quit_ctrl_d_and_ctrl_c_exit_cleanly(launch):
+    server = chat_server(launch)
+    watcher = client(launch, server.port, "watcher")
+    quitter, closer, breaker = (client(launch, server.port, name)
+                                for name in ("quitter", "closer", "breaker"))
+    quitter.write_line("/quit")
+    closer.close_stdin()  # Ctrl+D
+    breaker.interrupt()  # Ctrl+C
+    for program in (quitter, closer, breaker):
+        assert_exits(program, 0)
+        assert "Вы вышли из чата." in program.stdout
+    for name in ("quitter", "closer", "breaker"):
+        watcher.wait_for(rf"\* {name} вышел из чата")
+        server.wait_for(rf"{name} отключился: вышел \(quit\)", "stderr")
+    # До входа в чат Ctrl+D тоже выход без ошибки.
+    nameless = launch([PYTHON, CLIENT, "--port", str(server.port)])
+    nameless.expect(r"Ваше имя: ")
+    nameless.close_stdin()
+    assert_exits(nameless, 0)
+
+
+def test_client_answers_probe_and_stays(launch):
+    server = chat_server(launch, "--idle-timeout", "1")
+    alice = client(launch, server.port, "alice")
+    mute = Raw(server.port, "mute")  # пришёл позже alice и на probe не отвечает
+    assert [m.get("action") or m.get("response") for m in mute.wait_closed()] == ["probe", 408]
+    # Молчи alice так же, её отключили бы ещё раньше; а она на связи.
+    alice.write_line("/users")
+    alice.expect(r"Пользователи #general \(1\): alice")
+    assert "alice отключился" not in server.stderr
+    alice.assert_no_traceback()
+
+
+def test_server_gone_and_server_unreachable(launch):
+    server = chat_server(launch)
+    alice = client(launch, server.port, "alice")
+    server.process.kill()  # kill -9: ни уведомления, ни quit
+    alice.wait_for(r"^Ошибка: сервер закрыл соединение$", "stderr", flags=re.M)
+    assert_exits(alice, 1)
+    port = free_port()
+    lonely = launch([PYTHON, CLIENT, "--port", str(port), "--name", "alice"])
+    assert_exits(lonely, 1)
+    lines = lonely.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Ошибка: не удалось подключиться к 127.0.0.1:{port}")
+
+
+def test_client_strips_control_characters_from_a_hostile_server(launch):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(10)
+        program = launch([PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"])
+        conn, _ = listener.accept()
+    with conn:
+        conn.settimeout(10)
+        hello = json.loads(conn.makefile("rb").readline())
+        assert hello["action"] == "presence" and hello["user"]["account_name"] == "eve"
+        evil = "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u202e\x9b31m\r\x08\u2028\u200b\ufeff"
+        lines = [
+            {"response": 202, "alert": "Добро пожаловать" + evil},
+            {"action": "msg", "time": time.time(), "from": "mallory" + evil, "to": "#general" + evil,
+             "message": "привет" + evil + "👩\u200d💻"},
+            {"action": "msg", "time": "вчера", "from": ["не", "строка"], "to": None, "message": 42},
+            {"response": 100, "alert": "уведомление" + evil},
+            {"response": "404\x1b[5m", "error": "ошибка" + evil},
+            "не объект",
+        ]
+        data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
+        data += b"{oops\n\xff\xfe\n"  # не JSON и не UTF-8 — клиент пропустит
+        conn.sendall(data + json.dumps({"response": 100, "alert": "конец"}).encode() + b"\n")
+        program.wait_for(r"\* конец")
+    # Сервер закрыл соединение — клиент говорит об этом и выходит с кодом 1.
+    program.wait_for(r"Ошибка: сервер закрыл соединение", "stderr")
+    assert_exits(program, 1)
+    out = program.stdout
+    seen = "[2J]0;pwned]52;c;ZXZpbA==31m"  # что остаётся от evil: видимые, безвредные символы
+    assert f"#general{seen} mallory{seen}: привет{seen}👩\u200d💻\n" in out  # ZWJ в эмодзи остаётся
+    assert f"* уведомление{seen}\n" in out and f"Ошибка 404[5m: ошибка{seen}\n" in out
+    assert re.search(rf"{TIME} \(лично\) \['не', 'строка'\]: 42", out)
+    bad = [char for char in out + program.stderr if char != "\n" and char != "\u200d"
+           and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}]
+    assert bad == [], bad
+
+
+def test_client_help_and_long_input(launch):
+    helped = launch([PYTHON, CLIENT, "--help"])
+    assert helped.wait_exit() == 0
+    assert "--name" in helped.stdout and "имя" in helped.stdout
+    server = chat_server(launch)
+    alice = client(launch, server.port, "alice")
+    watcher = Raw(server.port, "watcher")
+    alice.write_line("/msg " + "x" * 5000 + " привет")  # длиннее 4096 байт: клиент не шлёт, а объясняет
+    alice.expect(r"Ошибка: слишком длинно")
+    alice.write_line("ещё здесь")
+    assert watcher.expect(lambda m: m.get("action") == "msg")["message"] == "ещё здесь"
+    assert watcher.ask(request("users"))["users"] == ["alice", "watcher"]
+    assert watcher.ask(presence("watcher"))["response"] == 200
+    alice.assert_no_traceback()

@@ -1,0 +1,449 @@
+"""Задание 4, сервер чата: проверки на уровне протокола, «сырыми» сокетами.
+
+Сервер запускается настоящий (`python server.py --port 0`), клиенты — обычные
+TCP-сокеты теста: так видно ровно то, что уходит по проводу.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import struct
+import time
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from support import PYTHON, lab_program, start_server, wait_until
+
+SERVER = lab_program("task4", "server.py")
+CLIENT = lab_program("task4", "client.py")
+LINE_TIMEOUT = 5.0
+
+
+def request(action: str, **fields) -> dict:
+    return {"action": action, "time": time.time(), **fields}
+
+
+def presence(name) -> dict:
+    return request("presence", user={"account_name": name, "status": "тест"})
+
+
+class Raw:
+    """Клиент чата на голом сокете: шлёт байты, читает строки JSON с дедлайном."""
+
+    opened: list[socket.socket] = []  # закрывает фикстура close_raw_sockets
+
+    def __init__(self, port: int, name: str | None = None, *, small_buffers: bool = False) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        Raw.opened.append(self.sock)
+        if small_buffers:  # до connect: окно и MSS договариваются при подключении
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            # На loopback MSS 64 КБ, и ядро сервера даёт сокету буфер отправки ~4 МБ;
+            # с MSS как в интернете буфер — обычные ~100 КБ, и очередь сервера растёт быстро.
+            if hasattr(socket, "TCP_MAXSEG"):
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.connect(("127.0.0.1", port))
+        self.buffer = b""
+        if name is not None:
+            self.send(presence(name))
+            reply = self.reply()
+            assert reply["response"] == 202, reply
+
+    def send(self, message) -> None:
+        data = message if isinstance(message, bytes) else (
+            json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        self.sock.sendall(data)
+
+    def line(self, timeout: float = LINE_TIMEOUT) -> bytes | None:
+        """Следующая строка без "\\n"; None — сервер закрыл соединение."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"за {timeout} с нет строки; в буфере {self.buffer[:300]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                return None
+            self.buffer += chunk
+        line, _, self.buffer = self.buffer.partition(b"\n")
+        return line
+
+    def next(self, timeout: float = LINE_TIMEOUT) -> dict:
+        line = self.line(timeout)
+        assert line is not None, "сервер закрыл соединение"
+        return json.loads(line)
+
+    def reply(self, timeout: float = LINE_TIMEOUT) -> dict:
+        """Следующее, что не уведомление 100 (уведомления о входе/выходе других пропускаем)."""
+        while True:
+            message = self.next(timeout)
+            if message.get("response") != 100:
+                return message
+
+    def expect(self, predicate, timeout: float = LINE_TIMEOUT) -> dict:
+        """Первое сообщение, для которого predicate истинен; остальные пропускает."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = self.next(max(0.01, deadline - time.monotonic()))
+            if predicate(message):
+                return message
+
+    def ask(self, message) -> dict:
+        self.send(message)
+        return self.reply()
+
+    def wait_closed(self, timeout: float = LINE_TIMEOUT) -> list[dict]:
+        """Дочитывает до конца соединения; возвращает всё, что пришло."""
+        received = []
+        deadline = time.monotonic() + timeout
+        while (line := self.line(max(0.01, deadline - time.monotonic()))) is not None:
+            received.append(json.loads(line))
+        return received
+
+    def reset(self) -> None:
+        """Обрыв с RST, как при падении машины клиента."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(autouse=True)
+def close_raw_sockets():
+    yield
+    while Raw.opened:
+        Raw.opened.pop().close()
+
+
+def chat_server(launch, *args):
+    return start_server(launch, "task4", *args)
+
+
+def is_msg(message: dict) -> bool:
+    return message.get("action") == "msg"
+
+
+def unsafe_chars(text: str) -> list[str]:
+    """Символы, которых в чате быть не должно: Cc, Cf (кроме ZWJ/ZWNJ), Cs, Zl, Zp."""
+    return [char for char in text if char not in "\u200c\u200d"
+            and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}]
+
+
+def test_room_message_reaches_everyone_else_and_private_message_one(launch):
+    server = chat_server(launch)
+    alice, bob, carol = (Raw(server.port, name) for name in ("alice", "bob", "carol"))
+    alice.send(request("msg", to="#general", message="Всем привет!", **{"from": "admin"}))
+    # Свой текст в комнату отправитель назад не получает: первым ему приходит ответ 200.
+    assert alice.reply() == {"response": 200, "alert": "Доставлено, получателей: 2"}
+    for peer in (bob, carol):
+        message = peer.expect(is_msg)
+        assert message["from"] == "alice"  # а не «admin»: from ставит сервер
+        assert (message["to"], message["message"]) == ("#general", "Всем привет!")
+        assert isinstance(message["time"], float)
+    # Личное сообщение; имя адресата — без учёта регистра.
+    assert alice.ask(request("msg", to="BOB", message="секрет"))["response"] == 200
+    assert bob.expect(is_msg) | {"time": 0} == {"action": "msg", "time": 0, "from": "alice", "to": "bob",
+                                                 "message": "секрет"}
+    # Кэрол его не получила: следующим ей приходит уже ответ на её запрос.
+    assert carol.ask(request("users"))["users"] == ["alice", "bob", "carol"]
+    assert alice.ask(request("msg", to="dave", message="эй"))["response"] == 404
+    assert "alice → #general: доставлено, получателей: 2" in server.stderr
+    server.assert_no_traceback()
+
+
+def test_rooms_join_leave_users_rooms(launch):
+    server = chat_server(launch)
+    alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
+    assert alice.ask(request("join", room="#Python")) == {
+        "response": 200, "alert": "Вы вошли в #python", "room": "#python"}
+    assert bob.ask(request("msg", to="#python", message="можно?")) == {
+        "response": 403, "error": "Вы не в этой комнате"}
+    assert bob.ask(request("msg", to="#nowhere", message="эй"))["response"] == 404
+    assert bob.ask(request("join", room="#python"))["response"] == 200
+    assert alice.next() == {"response": 100, "alert": "bob вошёл в #python"}
+    assert bob.ask(request("users", room="#python"))["users"] == ["alice", "bob"]
+    assert bob.ask(request("rooms")) == {"response": 200, "alert": "Комнаты (2)",
+                                         "rooms": ["#general", "#python"]}
+    assert bob.ask(request("msg", to="#python", message="в комнате"))["response"] == 200
+    assert alice.next()["message"] == "в комнате"
+    assert alice.ask(request("leave", room="#python"))["response"] == 200
+    assert bob.next() == {"response": 100, "alert": "alice вышел из #python"}
+    assert alice.ask(request("msg", to="#python", message="а теперь?"))["response"] == 403
+    assert alice.ask(request("leave", room="#python"))["response"] == 404
+    assert alice.ask(request("leave", room="#nowhere"))["response"] == 404
+    for bad in ("python", "#", "#" + "x" * 26, "#a b", "#\x1b[31m", 5):
+        assert alice.ask(request("join", room=bad))["response"] == 400, bad
+    assert alice.ask(request("users", room="#nowhere"))["response"] == 404
+    assert bob.ask(request("leave", room="#python"))["response"] == 200
+    assert bob.ask(request("rooms"))["rooms"] == ["#general"]  # пустая комната исчезла
+    assert "alice вошёл в #python" in server.stderr
+    server.assert_no_traceback()
+
+
+def test_names_unique_case_insensitive_and_valid(launch):
+    server = chat_server(launch)
+    alisa = Raw(server.port, "Алиса")  # держим ссылку: иначе сокет закроется
+    guest = Raw(server.port)
+    assert guest.ask(presence("аЛИСА")) == {"response": 409, "error": "Имя аЛИСА уже занято"}
+    for bad in ("", "a b", "x" * 26, "ali\x1bce", "ali\u202ece", "al/ice", 42, None):
+        assert guest.ask(presence(bad))["response"] == 400, bad
+    assert guest.ask(request("presence"))["response"] == 400
+    assert guest.ask(request("msg", to="#general", message="я тут"))["response"] == 401
+    # «й» из двух кодовых точек (и + кратка) приводится к одной (NFC) и подходит.
+    reply = guest.ask(presence("Андре" + "и\u0306" + "_2-x"))
+    assert reply["response"] == 202 and "Андрей_2-x" in reply["alert"]
+    assert guest.ask(request("users"))["users"] == ["Алиса", "Андрей_2-x"]
+    longest = Raw(server.port)
+    assert longest.ask(presence("x" * 25))["response"] == 202
+    assert alisa.ask(request("users"))["users"] == ["x" * 25, "Алиса", "Андрей_2-x"]
+    assert "ошибка 409" in server.stderr and "ошибка 401" in server.stderr
+
+
+def test_framing_split_segments_and_glued_messages(launch):
+    server = chat_server(launch)
+    alice, bob = Raw(server.port, "алиса"), Raw(server.port, "боб")
+    line = json.dumps(request("msg", to="#general", message="Съешь ещё этих мягких булок"),
+                      ensure_ascii=False).encode("utf-8") + b"\n"
+    cut = line.index("мягких".encode("utf-8")) + 1  # посреди двухбайтовой «м»
+    for piece in (line[:5], line[5:cut], line[cut:-1], line[-1:]):
+        alice.send(piece)
+        time.sleep(0.03)  # отдельные сегменты TCP (TCP_NODELAY)
+    assert bob.expect(is_msg)["message"] == "Съешь ещё этих мягких булок"
+    glued = b"".join(json.dumps(request("msg", to="#general", message=f"№{i}"), ensure_ascii=False).encode()
+                     + b"\n" for i in range(3))
+    alice.send(glued + json.dumps(request("users")).encode() + b"\n")
+    assert [bob.expect(is_msg)["message"] for _ in range(3)] == ["№0", "№1", "№2"]
+    replies = [alice.reply() for _ in range(5)]
+    assert [reply["response"] for reply in replies] == [200] * 5
+    assert replies[-1]["users"] == ["алиса", "боб"]
+
+
+def test_control_and_format_characters_are_stripped(launch):
+    server = chat_server(launch)
+    alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
+    dirty = ("\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07при\u200bвет\u202e!\x9b31m\x7f\r\n\t"
+             "\u2028\u2066\ufeff\U000e0041 👩\u200d💻 \ud800end")
+    alice.send(json.dumps(request("msg", to="bob", message=dirty)).encode() + b"\n")  # \ud800 → "\\ud800"
+    assert alice.reply()["response"] == 200
+    text = bob.expect(is_msg)["message"]
+    assert text == "[2J]0;pwned]52;c;ZXZpbA==привет!31m 👩\u200d💻 end"
+    assert not unsafe_chars(text)
+    empty_when_cleaned = "\x1b\x07\u202e"
+    assert alice.ask(request("msg", to="bob", message=empty_when_cleaned))["response"] == 400
+    assert alice.ask(request("msg", to="bob", message="я" * 501))["response"] == 400
+    assert alice.ask(request("msg", to="bob", message="я" * 500))["response"] == 200
+    assert alice.ask(request("msg", to="bob", message=""))["response"] == 400
+
+
+def test_bad_requests_get_400_and_connection_survives(launch):
+    server = chat_server(launch)
+    raw = Raw(server.port)
+    bad_lines = [
+        b"not json at all",
+        b"\xff\xfe{\"action\": \"rooms\"}",  # не UTF-8
+        "{\"action\": \"rooms\", \"x\": \"\xe9\"}".encode("latin-1"),
+        b"[1, 2, 3]",
+        b"\"presence\"",
+        b"{\"action\": 5}",
+        b"{\"no_action\": true}",
+        b"{\"action\": \"dance\"}",
+        b"{\"action\": \"presence\", \"user\": \"alice\"}",
+        b"{\"action\": \"presence\", \"user\": {\"account_name\": [\"alice\"]}}",
+        b"{\"action\": \"presence\", \"time\": \"now\", \"user\": {\"account_name\": \"alice\"}}",
+        b"[" * 2000 + b"]" * 2000,  # глубже, чем разрешает рекурсия json
+        b"{\"action\": \"rooms\"} trailing",
+    ]
+    for line in bad_lines:
+        raw.send(line + b"\n")
+        reply = raw.next()
+        assert reply["response"] == 400 and reply["error"], (line[:40], reply)
+    raw.send(b"\n\r\n   \n")  # пустые строки молча пропускаются
+    assert raw.ask(presence("alice"))["response"] == 202
+    for fields in ({"to": 5, "message": "x"}, {"to": "bob"}, {"message": "x"},
+                   {"to": "#general", "message": []}):
+        assert raw.ask(request("msg", **fields))["response"] == 400, fields
+    assert raw.ask(request("join"))["response"] == 400
+    assert raw.ask(presence("alice")) == {"response": 200, "alert": "На связи"}
+    assert "ошибка 400" in server.stderr
+    server.assert_no_traceback()
+
+
+def test_line_length_limit(launch):
+    server = chat_server(launch)
+    raw = Raw(server.port, "alice")
+    exact = json.dumps(request("msg", to="#general", message="ровно 4096")).encode()
+    exact = exact[:-1] + b" " * (4096 - len(exact)) + b"}"
+    assert len(exact) == 4096
+    raw.send(exact + b"\n")
+    assert raw.reply()["response"] == 200
+    raw.send(exact[:-1] + b" }\n")  # 4097 байт
+    assert raw.reply()["response"] == 400
+    assert raw.wait_closed() == []
+    # Без конца строки: сервер не ждёт, пока придут все 100 КБ.
+    endless = Raw(server.port, "bob")
+    try:
+        endless.send(b"{\"action\": \"msg\", \"message\": \"" + b"a" * 100_000)
+    except ConnectionError:  # сервер мог уже закрыть соединение
+        pass
+    assert [message["response"] for message in endless.wait_closed()] == [400]
+    server.wait_for(r"bob отключился: строка длиннее 4096 байт", "stderr")
+    server.assert_no_traceback()
+
+
+def test_handshake_timeout(launch):
+    server = chat_server(launch, "--handshake-timeout", "0.5")
+    started = time.monotonic()
+    silent = Raw(server.port)
+    assert [message["response"] for message in silent.wait_closed()] == [408]
+    assert 0.4 < time.monotonic() - started < 3
+    server.wait_for(r"не представился за 0.5 с", "stderr")
+
+
+def test_idle_user_gets_probe_then_dropped(launch):
+    server = chat_server(launch, "--idle-timeout", "1")
+    raw = Raw(server.port, "sleepy")
+    started = time.monotonic()
+    assert raw.next()["action"] == "probe"
+    assert 0.4 < time.monotonic() - started < 1
+    assert raw.ask(presence("sleepy")) == {"response": 200, "alert": "На связи"}  # ответ на probe
+    answered = time.monotonic()
+    received = raw.wait_closed()
+    assert [m.get("action") or m.get("response") for m in received] == ["probe", 408]
+    assert 0.9 < time.monotonic() - answered < 3
+    server.wait_for(r"sleepy отключился: молчал дольше 1 с", "stderr")
+
+
+def thread_count(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("Threads:")[1].split()[0])
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="нужен /proc (Linux)")
+def test_abrupt_disconnects_leave_no_threads_behind(launch):
+    server = chat_server(launch)
+    pid = server.process.pid
+    wait_until(lambda: thread_count(pid) == 2, message="главный поток и писатель")
+    witness = Raw(server.port, "witness")
+    reset, dropped = Raw(server.port, "reset"), Raw(server.port, "dropped")
+    unnamed = Raw(server.port)
+    client = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "killed"])
+    client.wait_for("/help — команды")
+    wait_until(lambda: thread_count(pid) == 7, message="поток на каждое соединение")
+    reset.send(b"{\"action\": \"msg\", \"to\": \"#gen")  # полстроки — и обрыв
+    reset.reset()
+    dropped.send(b"{\"action\": \"msg\", \"to\": \"#general\", \"mess")
+    dropped.close()
+    unnamed.reset()
+    client.process.kill()  # kill -9
+    gone = set()
+    while len(gone) < 3:
+        gone.add(witness.expect(lambda m: "вышел" in m.get("alert", ""))["alert"])
+    assert gone == {"reset вышел из чата", "dropped вышел из чата", "killed вышел из чата"}
+    assert witness.ask(request("msg", to="#general", message="я ещё здесь"))["response"] == 200
+    assert witness.ask(request("users"))["users"] == ["witness"]
+    wait_until(lambda: thread_count(pid) == 3, message=lambda: f"потоков {thread_count(pid)}, а не 3")
+    # RST заметит чтение («соединение сброшено») или запись уведомления о других — как повезёт.
+    server.wait_for(r"reset отключился: (соединение сброшено|ошибка записи)", "stderr")
+    server.assert_no_traceback()
+
+
+def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch):
+    server = chat_server(launch, "--max-backlog", "65536")
+    slow = Raw(server.port, "slow", small_buffers=True)  # представился — и больше не читает
+    witness = Raw(server.port, "witness")
+    flooder = Raw(server.port, "flooder")
+    text = "ж" * 500  # 1000 байт на сообщение
+    batch = b"".join(json.dumps(request("msg", to="#general", message=text), ensure_ascii=False).encode()
+                     + b"\n" for _ in range(50))
+    slowest, notices = 0.0, []
+    for _ in range(20):  # до 1 МБ; сервер должен сдаться гораздо раньше
+        started = time.monotonic()
+        flooder.send(batch)
+        received = 0
+        while received < 50:
+            message = witness.next()
+            if is_msg(message):
+                assert message["message"] == text
+                received += 1
+            else:
+                notices.append(message)
+        slowest = max(slowest, time.monotonic() - started)
+        assert [flooder.reply()["response"] for _ in range(50)] == [200] * 50
+        if "slow отключён: не читает" in server.stderr:
+            break
+    else:
+        pytest.fail("медленного клиента так и не отключили:\n" + server.stderr[-2000:])
+    assert slowest < 2.0, f"пачка из 50 сообщений шла {slowest:.2f} с"
+    departures = [notice for notice in notices if "вышел" in notice["alert"]]
+    if not departures:
+        departures.append(witness.next())
+    assert departures == [{"response": 100, "alert": "slow вышел из чата"}]
+    server.wait_for(r"WARNING slow отключён: не читает, очередь \d+ байт", "stderr")
+    server.wait_for(r"slow отключился: не читает", "stderr")
+    slow.wait_closed(timeout=10)  # ядро отдаст то, что успело уйти, и конец потока
+    assert witness.ask(request("users"))["users"] == ["flooder", "witness"]
+    server.assert_no_traceback()
+
+
+def test_ctrl_c_tells_everyone_and_port_is_free_again(launch):
+    server = chat_server(launch)
+    alice, guest = Raw(server.port, "alice"), Raw(server.port)
+    bob = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "bob"])
+    bob.wait_for("/help — команды")
+    server.interrupt()
+    assert server.wait_exit() == 0
+    goodbye = {"response": 100, "alert": "Сервер останавливается"}
+    assert goodbye in alice.wait_closed() and goodbye in guest.wait_closed()
+    assert "Сервер остановлен." in server.stderr
+    server.assert_no_traceback()
+    bob.wait_for(r"\* Сервер останавливается")
+    bob.wait_for(r"^Ошибка: сервер закрыл соединение$", "stderr", flags=re.M)
+    assert bob.wait_exit() == 1
+    bob.assert_no_traceback()
+    again = chat_server(launch, "--port", str(server.port))  # последний --port побеждает
+    assert again.port == server.port
+    assert Raw(again.port).ask(presence("alice"))["response"] == 202
+
+
+def test_port_in_use_is_one_line_and_exit_1(launch):
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        server = launch([PYTHON, SERVER, "--port", str(port)])
+        assert server.wait_exit() == 1
+    lines = server.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Ошибка: не удалось занять 127.0.0.1:{port}"), lines
+    assert server.stdout == ""
+
+
+def test_help_and_bad_arguments(launch):
+    helped = launch([PYTHON, SERVER, "--help"])
+    assert helped.wait_exit() == 0
+    for flag in ("--handshake-timeout", "--idle-timeout", "--max-backlog", "--log-level", "--quiet"):
+        assert flag in helped.stdout
+    assert "порт" in helped.stdout
+    wrong = launch([PYTHON, SERVER, "--idle-timeout", "0"])
+    assert wrong.wait_exit() == 2
+    wrong.assert_no_traceback()
+
+
+def test_quiet_server_still_names_its_address(launch):
+    server = chat_server(launch, "-q")
+    alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
+    assert alice.ask(request("msg", to="#general", message="тихо"))["response"] == 200
+    assert bob.expect(is_msg)["message"] == "тихо"
+    assert alice.ask(request("msg", to="nobody", message="?"))["response"] == 404
+    server.wait_for(r"WARNING alice: ошибка 404", "stderr")
+    assert "доставлено" not in server.stderr and "представился" not in server.stderr
