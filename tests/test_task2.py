@@ -6,7 +6,9 @@ import json
 import re
 import socket
 import struct
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -103,7 +105,7 @@ def wire(server):
     (["quadratic", "0", "5", "0"], "a = 0, уравнение линейное: x = 0"),  # не «-0»
     (["quadratic", "0", "0", "0"], "a = b = c = 0: подходит любое x, решений бесконечно много"),
     (["quadratic", "0", "0", "5"], "a = b = 0, c ≠ 0: решений нет"),
-    # b² ≫ 4ac: по школьной формуле малый корень получился бы 0
+    # b² ≫ 4ac: по школьной формуле малый корень вышел бы -7.45e-09 вместо -1e-08
     (["quadratic", "1", "1e8", "1"], "D = 1e+16 > 0, два корня: x1 = -1e-08, x2 = -100000000"),
     (["trapezoid", "3", "5", "2"], "Площадь трапеции: S = 8"),
     (["trapezoid", "0.1", "0.2", "1"], "Площадь трапеции: S = 0.15"),
@@ -196,6 +198,17 @@ def test_interactive_menu(launch, server):
     assert log.count("Подключился") == 1
 
 
+def wait_until_blocked(program: Program) -> None:
+    """На Linux ждёт, пока процесс уснёт в read(): подсказка напечатана раньше, чем он начал читать.
+
+    SIGINT, пришедший в это окно, Python заметит, только когда read() вернётся, — а ввода
+    не будет, и тест ждал бы вечно. Человек за терминалом в окно в микросекунды не попадает.
+    """
+    stat = Path(f"/proc/{program.process.pid}/stat")
+    if stat.exists():
+        wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "S")
+
+
 @pytest.mark.parametrize("how", ["ctrl_d", "ctrl_c"])
 def test_interactive_menu_ends_cleanly(launch, server, how):
     client = run_client(launch, server.port)
@@ -205,6 +218,7 @@ def test_interactive_menu_ends_cleanly(launch, server, how):
     if how == "ctrl_d":
         client.close_stdin()
     else:
+        wait_until_blocked(client)
         client.interrupt()
     assert client.wait_exit() == 0
     assert client.stdout.endswith("\nДо свидания.\n")
@@ -358,6 +372,60 @@ def test_server_logs_bound_address_and_clients(server):
     wire.close()
     server.wait_for(rf"INFO Подключился 127\.0\.0\.1:{local_port}\n", "stderr")
     server.wait_for(rf"INFO Отключился 127\.0\.0\.1:{local_port}\n", "stderr")
+
+
+def test_silent_client_is_disconnected_after_idle_timeout(launch):
+    own = start_server(launch, "task2", "--idle-timeout", "1")
+    silent = Wire(own.port)  # подключился и молчит
+    active = Wire(own.port)  # спрашивает каждые 0.3 с — дольше таймаута в сумме
+    started = time.monotonic()
+    for _ in range(5):
+        active.request("pythagoras", [3, 4])
+        assert active.response()["text"] == "Гипотенуза: c = 5"
+        time.sleep(0.3)  # пауза меньше таймаута: таймаут считает тишину, а не время соединения
+    assert time.monotonic() - started > 1.2
+    silent.sock.settimeout(5)
+    assert silent.sock.recv(1) == b""  # сервер закрыл молчащее соединение (FIN)
+    local_port = silent.sock.getsockname()[1]
+    own.wait_for(rf"INFO 127\.0\.0\.1:{local_port} молчит дольше 1 с — закрываем соединение\n", "stderr")
+    # активное соединение живо, и новые клиенты обслуживаются
+    active.request("parallelogram", [2, 3])
+    assert active.response()["text"] == "Площадь параллелограмма: S = 6"
+    client = run_client(launch, own.port, "pythagoras", "6", "8")
+    assert client.wait_exit() == 0 and client.stdout == "Гипотенуза: c = 10\n"
+    assert own.running
+    own.assert_no_traceback()
+    silent.close()
+    active.close()
+
+
+# Запускает программу с маленьким пределом открытых файлов (RLIMIT_NOFILE).
+LOW_NOFILE = ("import resource, runpy, sys; limit = int(sys.argv[1]); "
+              "resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
+              "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_NOFILE есть только в POSIX")
+def test_accept_failure_does_not_kill_server(launch):
+    # Сервер с пределом в 16 дескрипторов: соединения, которым их не хватило, ждут в очереди.
+    own = start_server(lambda args, **kwargs: launch([PYTHON, "-c", LOW_NOFILE, "16", *args[1:]], **kwargs),
+                       "task2")
+    connections = []
+    while "Не удалось принять соединение" not in own.stderr:
+        assert len(connections) < 16, own.stderr
+        connections.append(Wire(own.port))
+        local_port = connections[-1].sock.getsockname()[1]
+        wait_until(lambda: f"Подключился 127.0.0.1:{local_port}\n" in own.stderr
+                   or "Не удалось принять соединение" in own.stderr, message=lambda: own.stderr)
+    own.wait_for(r"WARNING Не удалось принять соединение: \[Errno \d+\] Too many open files", "stderr")
+    waiting = connections.pop()  # соединение в очереди: запрос ждёт, пока сервер его примет
+    waiting.request("pythagoras", [3, 4])
+    connections.pop(0).close()  # освободили дескриптор на сервере
+    assert waiting.response()["text"] == "Гипотенуза: c = 5"
+    assert own.running
+    own.assert_no_traceback()
+    for connection in connections + [waiting]:
+        connection.close()
 
 
 def test_port_in_use(launch):

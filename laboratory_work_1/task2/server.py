@@ -44,8 +44,12 @@
 
 Соединения. Каждое соединение обслуживает свой поток (threading), поэтому
 клиент, который подключился и молчит посреди строки, не задерживает других.
-Поток-демон не мешает остановить сервер по Ctrl+C. Цена простоты: молчащий
-клиент держит свой поток сколько угодно — для учебного сервиса это приемлемо.
+Поток-демон не мешает остановить сервер по Ctrl+C. Чтобы молчащий клиент
+не держал свой поток вечно, у сокета соединения есть таймаут: если за
+--idle-timeout секунд (по умолчанию IDLE_TIMEOUT_SECONDS) не пришло ни байта,
+сервер закрывает соединение. Сбой самого accept (например, у процесса
+кончились дескрипторы файлов) сервер тоже переживает: предупреждение в логе,
+короткая пауза, и приём продолжается.
 """
 
 import argparse
@@ -57,6 +61,7 @@ import os
 import socket
 import sys
 import threading
+import time
 
 DEFAULT_PORT = 5002
 # Самая длинная строка запроса в байтах: настоящий запрос — несколько десятков байт.
@@ -66,6 +71,12 @@ RECV_CHUNK = 4096
 # Сколько значащих цифр показывать в ответе: достаточно для точных данных
 # и прячет шум двоичной арифметики (0.1 + 0.2 = 0.30000000000000004).
 SIGNIFICANT_DIGITS = 10
+# Сколько секунд клиент может молчать, прежде чем сервер закроет соединение
+# (значение --idle-timeout по умолчанию).
+IDLE_TIMEOUT_SECONDS = 300.0
+# Пауза после сбоя accept: пока дескрипторов нет, повторять accept без паузы —
+# значит крутить процессор впустую и засыпать лог одинаковыми строками.
+ACCEPT_PAUSE_SECONDS = 0.1
 
 log = logging.getLogger("task2.server")
 
@@ -209,7 +220,7 @@ def encode_response(response: dict) -> bytes:
     """Ответ -> строка JSON в UTF-8 с переводом строки на конце."""
     try:
         # В JSON нет бесконечности и NaN: allow_nan=False превращает их в ValueError.
-        # Так ловится любое переполнение в вычислениях, например гипотенуза от 1e308.
+        # Так ловится любое переполнение в вычислениях, например (1e308 + 1e308) / 2 у трапеции.
         text = json.dumps(response, ensure_ascii=False, allow_nan=False)
     except ValueError:
         text = json.dumps({"ok": False, "error": "числа слишком велики: результат не помещается в float"},
@@ -240,12 +251,14 @@ class LineReader:
         return line
 
 
-def serve_connection(conn: socket.socket, address: tuple[str, int]) -> None:
+def serve_connection(conn: socket.socket, address: tuple[str, int], idle_timeout: float) -> None:
     """Обслуживает одно соединение: запрос за запросом, пока клиент не уйдёт."""
     peer = f"{address[0]}:{address[1]}"
     log.info("Подключился %s", peer)
     with conn:
         try:
+            # recv и sendall ждут не дольше idle_timeout, потом бросают TimeoutError.
+            conn.settimeout(idle_timeout)
             # Ответы маленькие; без алгоритма Нейгла второй ответ подряд
             # не ждёт, пока клиент подтвердит получение первого.
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -264,18 +277,30 @@ def serve_connection(conn: socket.socket, address: tuple[str, int]) -> None:
                 log.info("%s: %r → %s", peer, line.decode("utf-8", errors="replace"),
                          reply.decode("utf-8").rstrip())
                 conn.sendall(reply)
+        except TimeoutError:
+            # TimeoutError — подкласс OSError, поэтому этот except стоит первым.
+            log.info("%s молчит дольше %g с — закрываем соединение", peer, idle_timeout)
         except OSError as error:
             # Клиент оборвал соединение (ConnectionResetError, BrokenPipeError).
             log.warning("%s: соединение оборвано: %s", peer, error)
     log.info("Отключился %s", peer)
 
 
-def serve(listener: socket.socket) -> None:
+def serve(listener: socket.socket, idle_timeout: float) -> None:
     """Принимает соединения и отдаёт каждое своему потоку."""
     while True:
-        conn, address = listener.accept()
+        try:
+            conn, address = listener.accept()
+        except OSError as error:
+            # Например, EMFILE: у процесса кончились дескрипторы. Это беда одного
+            # accept, а не сервера: соединение подождёт в очереди, пока какое-то
+            # из открытых закроется и освободит дескриптор.
+            log.warning("Не удалось принять соединение: %s", error)
+            time.sleep(ACCEPT_PAUSE_SECONDS)
+            continue
         # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
-        threading.Thread(target=serve_connection, args=(conn, address), daemon=True).start()
+        threading.Thread(target=serve_connection, args=(conn, address, idle_timeout),
+                         daemon=True).start()
 
 
 def port_number(text: str) -> int:
@@ -286,6 +311,16 @@ def port_number(text: str) -> int:
     return port
 
 
+def timeout_seconds(text: str) -> float:
+    """Тип для argparse: число секунд больше нуля и не больше суток."""
+    seconds = float(text)
+    # «nan» не проходит ни одно сравнение; сверху сутки, потому что settimeout
+    # не принимает слишком больших чисел (OverflowError).
+    if not 0 < seconds <= 24 * 60 * 60:
+        raise argparse.ArgumentTypeError("нужно число секунд больше нуля и не больше 86400")
+    return seconds
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="TCP-сервер: теорема Пифагора, квадратное уравнение, площади трапеции "
@@ -294,6 +329,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="адрес, на котором слушать (по умолчанию %(default)s)")
     parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
                         help="TCP-порт; 0 — любой свободный (по умолчанию %(default)s)")
+    parser.add_argument("--idle-timeout", type=timeout_seconds, default=IDLE_TIMEOUT_SECONDS,
+                        metavar="SECONDS",
+                        help="через сколько секунд тишины закрывать соединение "
+                             "(по умолчанию %(default)g)")
     return parser.parse_args(argv)
 
 
@@ -318,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
         host, port = listener.getsockname()
         log.info("Сервер слушает %s:%d", host, port)
         try:
-            serve(listener)
+            serve(listener, args.idle_timeout)
         except KeyboardInterrupt:
             log.info("Сервер остановлен.")
     return 0
