@@ -18,7 +18,6 @@ UDP не гарантирует доставку: наша датаграмма 
 """
 
 import argparse
-import math
 import socket
 import sys
 
@@ -27,6 +26,8 @@ DEFAULT_PORT = 5001
 GREETING = "Hello, server"
 # Наибольший ответ, который клиент прочитает: «Hello, client» намного короче.
 MAX_DATAGRAM = 1024
+# Наибольший --timeout, секунд.
+MAX_TIMEOUT = 3600.0
 
 
 def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | None:
@@ -54,11 +55,12 @@ def port_number(text: str) -> int:
 
 
 def positive_float(text: str) -> float:
-    """Тип для argparse: конечное число секунд больше нуля."""
+    """Тип для argparse: число секунд больше нуля и не больше часа."""
     value = float(text)
-    # Так отсекаются и «nan» (он не больше нуля), и «inf» (он не меньше бесконечности).
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError("нужно конечное число больше нуля")
+    # Так отсекаются и «nan» (он не больше нуля), и огромные числа: settimeout(1e12)
+    # упал бы с OverflowError, а ждать ответа дольше часа незачем.
+    if not 0 < value <= MAX_TIMEOUT:
+        raise argparse.ArgumentTypeError(f"нужно число секунд больше нуля и не больше {MAX_TIMEOUT:g}")
     return value
 
 
