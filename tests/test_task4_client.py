@@ -12,6 +12,8 @@ import socket
 import time
 import unicodedata
 
+import pytest
+
 from support import PYTHON, free_port, lab_program, start_server
 from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa: F401 — фикстура
 
@@ -216,3 +218,42 @@ def test_client_help_and_long_input(launch):
     assert watcher.ask(request("users"))["users"] == ["alice", "watcher"]
     assert watcher.ask(presence("watcher"))["response"] == 200
     alice.assert_no_traceback()
+
+
+def test_next_command_waits_for_the_reply_to_the_previous_one(launch):
+    """Ответ на команду печатается до следующего приглашения: клиент ждёт его, но не вечно."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.settimeout(10)
+        program = launch([PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"])
+        conn, _ = listener.accept()
+    with conn:
+        buffer = b""
+
+        def next_request(timeout: float) -> dict:
+            nonlocal buffer
+            conn.settimeout(timeout)
+            while b"\n" not in buffer:
+                chunk = conn.recv(65536)
+                assert chunk, "клиент закрыл соединение"
+                buffer += chunk
+            line, _, buffer = buffer.partition(b"\n")
+            return json.loads(line)
+
+        assert next_request(10)["action"] == "presence"
+        conn.sendall(json.dumps({"response": 202, "alert": "Добро пожаловать"}).encode() + b"\n")
+        program.wait_for(READY)
+        for line in ("/rooms", "/users", "/join #next"):  # три строки сразу, как из буфера ввода
+            program.write_line(line)
+        assert next_request(10)["action"] == "rooms"
+        with pytest.raises(socket.timeout):  # пока нет ответа на /rooms, /users не уходит
+            next_request(0.3)
+        conn.sendall(json.dumps({"response": 200, "alert": "Комнаты (1)", "rooms": ["#general"]},
+                                ensure_ascii=False).encode() + b"\n")
+        assert next_request(10)["action"] == "users"
+        answered = time.monotonic()  # на /users ответа не будет: клиент ждёт REPLY_TIMEOUT, не дольше
+        assert next_request(10)["action"] == "join"
+        assert 1.5 < time.monotonic() - answered < 5
+    program.wait_for(r"Комнаты \(1\): #general")
+    program.assert_no_traceback()

@@ -21,6 +21,9 @@
 Ответы приходят в том же порядке, в каком ушли запросы, поэтому клиент держит
 очередь отправленных запросов (pending) и по ней узнаёт, на что пришёл ответ:
 200 на join меняет текущую комнату, 200 на msg и presence печатать незачем.
+Прежде чем снова показать приглашение, главный поток ждёт (не дольше
+REPLY_TIMEOUT), пока очередь опустеет: ответ на команду печатается до
+следующего приглашения, а не поперёк него.
 
 Если ввод и вывод — терминал и есть модуль readline (Linux, macOS), входящее
 сообщение не ломает набираемую строку: стираем её, печатаем сообщение и рисуем
@@ -57,6 +60,7 @@ RECV_BYTES = 65536
 CONNECT_TIMEOUT = 5.0
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
+REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
 GENERAL_ROOM = "#general"
 PROMPT = "> "
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # как на сервере, см. server.py
@@ -114,6 +118,7 @@ class ChatClient:
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.send_lock = threading.Lock()  # запрос — в pending и в сокет вместе
         self.pending = collections.deque()  # отправленные запросы, ждущие ответа
+        self.replied = threading.Condition()  # поток приёма: «ответ получен и напечатан»
         self.print_lock = threading.Lock()
         self.state_lock = threading.Lock()  # о разрыве (lost) решаем под ним
         self.leaving = False  # мы уходим сами: разрыв — не ошибка
@@ -209,7 +214,9 @@ class ChatClient:
         elif message.get("response") == 100:
             self.show(f"[{clock()}] * {clean(message.get('alert', ''))}")
         elif "response" in message:
-            self.on_reply(message)
+            with self.replied:  # очередь короче — только вместе с напечатанным ответом
+                self.on_reply(message)
+                self.replied.notify()
 
     def on_reply(self, reply: dict) -> None:
         """Ответ на наш запрос; на какой — говорит начало очереди pending."""
@@ -270,6 +277,17 @@ class ChatClient:
             if line == "/quit":
                 return
             self.handle_input(line)
+            self.wait_for_replies()
+
+    def wait_for_replies(self) -> None:
+        """Ждёт ответов на свои запросы (не дольше REPLY_TIMEOUT), прежде чем звать input().
+
+        Иначе ответ мог прийти, когда typing уже True, а readline ещё не
+        напечатал приглашение: поток приёма нарисует «> » после ответа,
+        readline — своё, и на экране «> > /join #python».
+        """
+        with self.replied:
+            self.replied.wait_for(lambda: not self.pending, REPLY_TIMEOUT)
 
     def handle_input(self, line: str) -> None:
         if not line:
