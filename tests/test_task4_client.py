@@ -257,3 +257,37 @@ def test_next_command_waits_for_the_reply_to_the_previous_one(launch):
         assert 1.5 < time.monotonic() - answered < 5
     program.wait_for(r"Комнаты \(1\): #general")
     program.assert_no_traceback()
+
+
+def test_name_is_asked_before_connecting(launch):
+    """Без --name клиент подключается, только когда имя набрано: сервер не ждёт человека."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        program = launch([PYTHON, CLIENT, "--port", str(listener.getsockname()[1])])
+        program.expect(r"Ваше имя: ")
+        listener.settimeout(0.5)
+        with pytest.raises(socket.timeout):  # имя спрошено, а подключения нет
+            listener.accept()
+        program.write_line("eve")
+        listener.settimeout(10)
+        conn, _ = listener.accept()
+    with conn:
+        hello = json.loads(conn.makefile("rb").readline())
+        assert hello["action"] == "presence" and hello["user"]["account_name"] == "eve"
+    program.assert_no_traceback()
+
+
+def test_server_gave_up_waiting_for_a_new_name(launch):
+    """Сервер не дождался нового имени (408): одна строка «Ошибка: …» и код 1, а не новый вопрос."""
+    server = chat_server(launch, "--handshake-timeout", "0.5")
+    alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
+    slow = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "alice"])
+    slow.expect(r"Ошибка 409: Имя alice уже занято")
+    slow.expect(r"Ваше имя: ")
+    server.wait_for(r"не представился за 0.5 с", "stderr")  # человек думал дольше
+    slow.write_line("bob")
+    assert slow.wait_exit(timeout=5) == 1
+    assert slow.stderr.strip().splitlines() == ["Ошибка: сервер не дождался имени и закрыл соединение"]
+    assert slow.count(r"Ваше имя: ") == 1
+    slow.assert_no_traceback()

@@ -10,13 +10,14 @@ import json
 import re
 import socket
 import struct
+import subprocess
 import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 
-from support import PYTHON, lab_program, start_server, wait_until
+from support import BOUND_ADDRESS, PYTHON, lab_program, program_env, start_server, wait_until
 
 SERVER = lab_program("task4", "server.py")
 CLIENT = lab_program("task4", "client.py")
@@ -310,6 +311,21 @@ def test_handshake_timeout(launch):
     server.wait_for(r"не представился за 0.5 с", "stderr")
 
 
+def test_every_presence_attempt_restarts_the_handshake_timer(launch):
+    """Кто подбирает свободное имя, тот не молчит: его не отключают, пока он пробует."""
+    server = chat_server(launch, "--handshake-timeout", "0.6")
+    alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
+    guest = Raw(server.port)
+    started = time.monotonic()
+    attempts = [("ALICE", 409), ("два слова", 400), ("alice", 409), ("bob", 202)]
+    for number, (name, code) in enumerate(attempts, start=1):
+        time.sleep(max(0.0, started + 0.4 * number - time.monotonic()))  # человек думает 0,4 с
+        assert guest.ask(presence(name))["response"] == code, name
+    # bob вошёл через 1,6 с после подключения — больше чем вдвое позже --handshake-timeout.
+    assert "не представился" not in server.stderr
+    server.assert_no_traceback()
+
+
 def test_idle_user_gets_probe_then_dropped(launch):
     server = chat_server(launch, "--idle-timeout", "1")
     raw = Raw(server.port, "sleepy")
@@ -434,9 +450,16 @@ def test_help_and_bad_arguments(launch):
     for flag in ("--handshake-timeout", "--idle-timeout", "--max-backlog", "--log-level", "--quiet"):
         assert flag in helped.stdout
     assert "порт" in helped.stdout
-    wrong = launch([PYTHON, SERVER, "--idle-timeout", "0"])
-    assert wrong.wait_exit() == 2
-    wrong.assert_no_traceback()
+    # Без проверки inf и 1e300 сервер запустился бы, а каждое соединение падало
+    # бы с OverflowError в селекторе; 0.5 байта очереди превращались бы в 0.
+    bad = [("--idle-timeout", "0"), ("--idle-timeout", "inf"), ("--idle-timeout", "nan"),
+           ("--handshake-timeout", "1e300"), ("--handshake-timeout", "86401"),
+           ("--max-backlog", "0.5"), ("--max-backlog", "0")]
+    wrong = [launch([PYTHON, SERVER, "--port", "0", flag, value]) for flag, value in bad]
+    for (flag, value), program in zip(bad, wrong):
+        assert program.wait_exit(timeout=5) == 2, (flag, value)
+        assert f"argument {flag}" in program.stderr, program.stderr
+        program.assert_no_traceback()
 
 
 def test_quiet_server_still_names_its_address(launch):
@@ -447,3 +470,44 @@ def test_quiet_server_still_names_its_address(launch):
     assert alice.ask(request("msg", to="nobody", message="?"))["response"] == 404
     server.wait_for(r"WARNING alice: ошибка 404", "stderr")
     assert "доставлено" not in server.stderr and "представился" not in server.stderr
+
+
+def test_join_reply_comes_before_messages_of_the_room(launch):
+    """Ответ на join приходит раньше сообщений комнаты, даже если поток вошедшего застрял.
+
+    Застрять поток заставляем честно, снаружи: не читаем журнал сервера. Канал
+    stderr переполняется, и каждый поток, который пишет в журнал, встаёт в
+    write(). Поток alice входит в комнату, рассылает уведомление и встаёт на
+    строке журнала «alice вошёл в #x»; всё, что он не отправил до неё, не уйдёт,
+    пока журнал не читают. А сообщение bob в #x уходит alice до того, как поток
+    bob встанет на своей строке журнала.
+    """
+    server = subprocess.Popen([PYTHON, SERVER, "--host", "127.0.0.1", "--port", "0"],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, env=program_env())
+    try:
+        port = int(BOUND_ADDRESS.search(server.stderr.readline().decode()).group(2))
+        alice, bob, filler = Raw(port, "alice"), Raw(port, "bob"), Raw(port, "filler")
+        assert bob.ask(request("join", room="#x"))["response"] == 200
+        # Забиваем журнал: каждый отказ 404 — строка WARNING, а её пишут раньше ответа.
+        total = 3000  # ~200 КБ журнала, канал вмещает 64 КБ
+        filler.send(b"".join(json.dumps(request("msg", to="nobody", message="?")).encode() + b"\n"
+                             for _ in range(total)))
+        answered = 0
+        filler.sock.settimeout(0.5)
+        try:
+            while True:  # ответы идут, пока журнал не встал
+                chunk = filler.sock.recv(65536)
+                assert chunk, "сервер закрыл соединение"
+                answered += chunk.count(b"\n")
+        except socket.timeout:
+            pass
+        assert answered < total, "журнал не переполнился — проверять нечего"
+        alice.send(request("join", room="#x"))
+        bob.expect(lambda m: m.get("alert") == "alice вошёл в #x")  # поток alice уже после замка
+        bob.send(request("msg", to="#x", message="добро пожаловать"))
+        assert alice.reply() == {"response": 200, "alert": "Вы вошли в #x", "room": "#x"}
+        assert alice.reply()["message"] == "добро пожаловать"
+    finally:
+        server.kill()
+        server.communicate(timeout=5)

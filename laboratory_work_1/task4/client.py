@@ -1,8 +1,9 @@
 """Задание 4: клиент многопользовательского чата (протокол JIM — см. server.py).
 
-Запуск: `python client.py --name alice`. Без --name клиент спросит имя; занятое
-или неподходящее имя он спросит снова (со стандартного ввода, даже если первое
-было в --name).
+Запуск: `python client.py --name alice`. Без --name клиент спросит имя ещё до
+подключения: сервер ждёт presence лишь --handshake-timeout секунд, а человек
+может думать сколько угодно. Занятое или неподходящее имя клиент спросит снова
+(со стандартного ввода, даже если первое было в --name).
 
 Потоки:
   * главный читает клавиатуру и отправляет запросы;
@@ -103,6 +104,10 @@ def presence(name: str) -> dict:
             "user": {"account_name": name, "status": "в сети"}}
 
 
+def ask_name() -> str:
+    return input("Ваше имя: ").strip()
+
+
 def wake_main_thread() -> None:
     """Прерывает ожидание ввода в главном потоке так же, как Ctrl+C."""
     if hasattr(signal, "pthread_kill"):
@@ -168,11 +173,9 @@ class ChatClient:
             return {}  # непонятную строку пропускаем
         return message if isinstance(message, dict) else {}
 
-    def register(self, name: str | None) -> None:
+    def register(self, name: str) -> None:
         """Представляется серверу; пока имя не принято, спрашивает другое."""
         while True:
-            if name is None:
-                name = input("Ваше имя: ").strip()
             if self.send(presence(name), reply_expected=False):
                 reply = self.read_message()
                 while reply is not None and reply.get("response") in (None, 100):
@@ -180,12 +183,14 @@ class ChatClient:
                     reply = self.read_message()
                 if reply is None:
                     raise ConnectionError("сервер закрыл соединение")
+                if reply.get("response") == 408:  # пока думали над именем; соединения уже нет
+                    raise ConnectionError("сервер не дождался имени и закрыл соединение")
                 if reply.get("response") == 202:
                     self.name = name
                     self.show(f"* {clean(reply.get('alert', ''))}")
                     return
                 self.show_error(reply)
-            name = None
+            name = ask_name()
 
     # --- поток приёма --------------------------------------------------------
     def receive(self) -> None:
@@ -369,12 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     for stream in (sys.stdin, sys.stdout, sys.stderr):  # битый байт на вводе или символ,
         stream.reconfigure(errors="replace")  # которого нет в кодировке вывода, — не повод падать
     try:
+        name = args.name if args.name is not None else ask_name()  # до подключения
         sock = socket.create_connection((args.host, args.port), timeout=CONNECT_TIMEOUT)
     except OSError as error:
         print(f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
               f"{error.strerror or error}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # Ctrl+C, пока ждали сервер
+    except (EOFError, KeyboardInterrupt):  # Ctrl+D или Ctrl+C: вместо имени или пока ждали сервер
         return 0
     sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -382,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, client.on_interrupt)
     with sock:
         try:
-            client.register(args.name)
+            client.register(name)
             client.chat()
         except (EOFError, KeyboardInterrupt):  # Ctrl+D, Ctrl+C или сигнал потока приёма
             client.leaving = True  # первым делом: теперь поздний SIGINT нас не прервёт

@@ -27,7 +27,8 @@ quit                                    ответа нет: сервер зак
   {"response": 100, "alert": "…"} — уведомление: кто-то вошёл в комнату, вышел
       из неё, ушёл из чата; «Сервер останавливается» — перед остановкой;
   {"response": 408, "error": "…"} — перед разрывом: не представился за
-      --handshake-timeout или молчал дольше --idle-timeout.
+      --handshake-timeout (каждая попытка presence, даже отвергнутая, заводит
+      эти часы заново) или молчал дольше --idle-timeout.
 
 Ошибки любого запроса: 400 — строка не в UTF-8, не JSON, не объект, нет нужного
 поля или у него не тот тип, неизвестный action; строка длиннее MAX_LINE_BYTES —
@@ -85,6 +86,7 @@ MAX_TEXT_CHARS = 500
 RECV_BYTES = 65536  # сколько просим у ядра за один recv
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0  # секунд на presence после подключения
 DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
+MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селектор не примет
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
 WRITER_TICK = 0.05  # так часто писатель замечает новые очереди
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
@@ -182,7 +184,8 @@ class Connection:
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
-        self.connected_at = self.last_heard = time.monotonic()
+        # handshake_started — подключение или последняя попытка presence; last_heard — строка.
+        self.handshake_started = self.last_heard = time.monotonic()
         self.probed = False  # probe отправлен, ждём ответа
         self.thread = None  # поток чтения
 
@@ -373,7 +376,7 @@ class ChatServer:
         """Сколько ещё ждать данных; заодно шлёт probe и отключает молчунов (408)."""
         now = time.monotonic()
         if conn.name is None:
-            left = conn.connected_at + self.handshake_timeout - now
+            left = conn.handshake_started + self.handshake_timeout - now
             if left <= 0:
                 conn.send({"response": 408, "error": "Нет presence — соединение закрыто"})
                 raise Disconnect(f"не представился за {self.handshake_timeout:g} с")
@@ -462,6 +465,10 @@ class ChatServer:
     def on_presence(self, conn: Connection, request: dict):
         if conn.name is not None:  # повторный presence — «я на связи»
             return {"response": 200, "alert": "На связи"}
+        # Каждая попытка, даже отвергнутая, заводит часы рукопожатия заново: кто
+        # подбирает свободное имя, тот не молчит. Это не слабее правила для
+        # вошедших: их соединение живо, пока они шлют presence «я на связи».
+        conn.handshake_started = time.monotonic()
         user = request.get("user")
         name = user.get("account_name") if isinstance(user, dict) else None
         if not isinstance(name, str):
@@ -516,9 +523,11 @@ class ChatServer:
             neighbours = list(members)
             members.add(conn)
             conn.rooms.add(room)
+            # Как 202 в presence: ответ под замком, сообщения комнаты его не обгонят.
+            conn.send({"response": 200, "alert": f"Вы вошли в {room}", "room": room})
         self.broadcast(neighbours, notice(f"{conn.name} вошёл в {room}"))
         log.info("%s вошёл в %s", conn.name, room)
-        return {"response": 200, "alert": f"Вы вошли в {room}", "room": room}
+        return None
 
     def on_leave(self, conn: Connection, request: dict):
         room = room_field(request)
@@ -581,10 +590,17 @@ def open_listener(host: str, port: int) -> socket.socket:
     return listener
 
 
-def positive(text: str) -> float:
+def seconds(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("нужно число больше нуля")
+    if not 0 < value <= MAX_TIMEOUT:  # так отвергается и nan: сравнения с ним ложны
+        raise argparse.ArgumentTypeError(f"нужно число секунд больше 0 и не больше {MAX_TIMEOUT:g}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("нужно целое число больше нуля")
     return value
 
 
@@ -593,13 +609,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"адрес (по умолчанию {DEFAULT_HOST})")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"порт (по умолчанию {DEFAULT_PORT}; 0 — любой свободный)")
-    parser.add_argument("--handshake-timeout", type=positive, default=DEFAULT_HANDSHAKE_TIMEOUT,
+    parser.add_argument("--handshake-timeout", type=seconds, default=DEFAULT_HANDSHAKE_TIMEOUT,
                         metavar="СЕК", help="сколько ждать presence от нового соединения "
                         f"(по умолчанию {DEFAULT_HANDSHAKE_TIMEOUT:g})")
-    parser.add_argument("--idle-timeout", type=positive, default=DEFAULT_IDLE_TIMEOUT,
+    parser.add_argument("--idle-timeout", type=seconds, default=DEFAULT_IDLE_TIMEOUT,
                         metavar="СЕК", help="через сколько секунд тишины отключать; probe — "
                         f"на половине (по умолчанию {DEFAULT_IDLE_TIMEOUT:g})")
-    parser.add_argument("--max-backlog", type=positive, default=DEFAULT_MAX_BACKLOG,
+    parser.add_argument("--max-backlog", type=positive_int, default=DEFAULT_MAX_BACKLOG,
                         metavar="БАЙТ", help="сколько байт может ждать отправки одному клиенту; "
                         f"больше — клиент отключается (по умолчанию {DEFAULT_MAX_BACKLOG})")
     parser.add_argument("--log-level", default="INFO",
@@ -613,7 +629,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C — даже при запуске с &
-    sys.stderr.reconfigure(errors="backslashreplace")  # имя на любом алфавите не уронит лог
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
                         datefmt="%H:%M:%S")
     try:
@@ -625,7 +640,7 @@ def main(argv: list[str] | None = None) -> int:
     host, port = listener.getsockname()
     log.info("Сервер слушает %s:%d", host, port)  # первая строка — при любом --log-level
     logging.getLogger().setLevel(args.log_level)
-    server = ChatServer(args.handshake_timeout, args.idle_timeout, int(args.max_backlog))
+    server = ChatServer(args.handshake_timeout, args.idle_timeout, args.max_backlog)
     try:
         server.serve_forever(listener)
     except KeyboardInterrupt:
