@@ -54,8 +54,10 @@ quit                                    ответа нет: сервер зак
 Запись никогда не ждёт. Сокеты неблокирующие: send() отдаёт ядру, сколько
 влезет, остаток копится в очереди соединения (backlog), её досылает писатель.
 Очередь длиннее --max-backlog — клиент не читает: его отключаем, остальные
-этого даже не замечают. Рассылка в комнату — один send на получателя прямо в
-потоке отправителя, без передачи работы другим потокам.
+этого даже не замечают. Рассылка в комнату идёт прямо в потоке отправителя:
+строка дописывается в очереди всех получателей, потом каждая очередь уходит
+одним send. Кто нашёл очередь «ничьей», тот её и отправляет; что другие потоки
+допишут за это время, уйдёт тем же send — под нагрузкой строки едут пачками.
 
 Замки. Пользователи и комнаты — под замком состояния; запись в сокет — под
 замком соединения (если нужны оба — сначала состояние). Закрывает сокет только
@@ -177,8 +179,9 @@ class Connection:
         self.address = f"{address[0]}:{address[1]}"
         self.writer = writer
         self.max_backlog = max_backlog
-        self.lock = threading.Lock()  # три поля ниже — только под ним
-        self.backlog = bytearray()  # не влезло в сокет; досылает писатель
+        self.lock = threading.Lock()  # четыре поля ниже — только под ним
+        self.backlog = bytearray()  # ещё не отправлено
+        self.sending = False  # очередь уже отправляет какой-то поток: дописанное уйдёт с ней
         self.closed = False  # сокет закрыт: писать нельзя
         self.drop_reason = None  # почему разорвали соединение (сокету сделан shutdown)
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
@@ -196,19 +199,34 @@ class Connection:
     def send(self, message) -> None:
         """Отправляет сообщение (dict или готовые байты), не ожидая; из любого потока."""
         data = message if isinstance(message, bytes) else encode(message)
+        if self.enqueue(data):
+            self.push()
+
+    def enqueue(self, data: bytes) -> bool:
+        """Дописывает в очередь. True — очередь была ничьей: отправить её должен вызвавший."""
         with self.lock:
             if self.closed or self.drop_reason:
-                return
-            if not self.backlog:  # очередь пуста — можно прямо в сокет, порядок не нарушится
-                data = data[self._write(data):]
-            if data and not self.drop_reason:
-                self.backlog += data
-                if len(self.backlog) > self.max_backlog:
-                    log.warning("%s отключён: не читает, очередь %d байт",
-                                self.label, len(self.backlog))
-                    self._drop(f"не читает, очередь {len(self.backlog)} байт")
-                else:
-                    self.writer.add(self)
+                return False
+            self.backlog += data
+            if len(self.backlog) > self.max_backlog:
+                log.warning("%s отключён: не читает, очередь %d байт",
+                            self.label, len(self.backlog))
+                self._drop(f"не читает, очередь {len(self.backlog)} байт")
+                return False
+            if self.sending:  # очередь уже отправляет другой поток (или писатель)
+                return False
+            self.sending = True
+            return True
+
+    def push(self) -> None:
+        """Отправляет всю очередь одним send; что не влезло в сокет, — писателю."""
+        with self.lock:
+            if self.backlog and not (self.closed or self.drop_reason):
+                del self.backlog[:self._write(self.backlog)]
+            if self.backlog and not (self.closed or self.drop_reason):
+                self.writer.add(self)  # sending остаётся True: очередь теперь у писателя
+            else:
+                self.sending = False
 
     def flush(self) -> None:
         """Досылает очередь, сколько влезет; вызывает писатель, когда сокет готов."""
@@ -216,6 +234,7 @@ class Connection:
             if self.backlog and not (self.closed or self.drop_reason):
                 del self.backlog[:self._write(self.backlog)]
             if not self.backlog or self.closed or self.drop_reason:
+                self.sending = False  # очередь снова ничья
                 self.writer.discard(self)  # под замком — иначе потерялась бы новая очередь
 
     def _write(self, data) -> int:
@@ -456,10 +475,13 @@ class ChatServer:
 
     @staticmethod
     def broadcast(conns, message: dict) -> None:
-        """Одно сообщение многим: JSON собираем один раз, send — каждому."""
+        """Одно сообщение многим: JSON — один раз, сначала в очереди всем, потом send."""
         data = encode(message)
-        for conn in conns:
-            conn.send(data)
+        # Пока этот поток отправляет, другие дописывают в те же очереди — их строки
+        # уйдут тем же send: под нагрузкой один системный вызов несёт пачку строк.
+        mine = [conn for conn in conns if conn.enqueue(data)]
+        for conn in mine:
+            conn.push()
 
     # --- обработчики запросов: возвращают ответ или None -------------------
     def on_presence(self, conn: Connection, request: dict):
