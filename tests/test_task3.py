@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 import pytest
 
 from browser import Browser, require_chromium
+from http_wire import exchange, get, read_request, split
 from support import PYTHON, Program, free_port, lab_program, start_server
 
 PAGE_FILE = lab_program("task3", "index.html")
@@ -39,46 +40,6 @@ def server():
     finally:
         for program in started:
             program.kill()
-
-
-def exchange(port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 5.0) -> bytes:
-    """Шлёт куски запроса (с паузами между ними) и читает ответ до закрытия соединения."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # каждый кусок — свой сегмент
-        for index, piece in enumerate(pieces):
-            if index and pause:
-                time.sleep(pause)
-            sock.sendall(piece)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
-
-
-def split(raw: bytes) -> tuple[str, dict[str, str], bytes]:
-    """Ответ → строка статуса, заголовки (имена в нижнем регистре), тело."""
-    head, separator, body = raw.partition(b"\r\n\r\n")
-    assert separator, raw
-    status_line, *lines = head.decode("ascii").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    return status_line, headers, body
-
-
-def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[str, str], bytes]:
-    return split(exchange(port, f"{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii")))
-
-
-def read_request(conn: socket.socket) -> bytes:
-    """Поддельный сервер читает голову запроса клиента (до пустой строки)."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = conn.recv(4096)
-        assert chunk, f"клиент закрыл соединение, прислав {received!r}"
-        received += chunk
-    return received
 
 
 def run_client(launch, *args: str) -> tuple[int, Program]:

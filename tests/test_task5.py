@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 from browser import Browser, require_chromium
+from http_wire import exchange, get, read_request, split
 from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
 
 TITLE = "Журнал оценок — задание 5"
@@ -68,34 +69,6 @@ def start(launch, data: Path) -> Program:
     return start_server(launch, "task5", "--data", str(data))
 
 
-def exchange(port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 10.0) -> bytes:
-    """Шлёт куски запроса (с паузами между ними) и читает ответ до закрытия соединения."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # каждый кусок — свой сегмент
-        for index, piece in enumerate(pieces):
-            if index and pause:
-                time.sleep(pause)
-            sock.sendall(piece)
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
-    return received
-
-
-def split(raw: bytes, head_request: bool = False) -> tuple[str, dict[str, str], bytes]:
-    """Ответ → строка статуса, заголовки (имена в нижнем регистре), тело."""
-    head, separator, body = raw.partition(b"\r\n\r\n")
-    assert separator, raw
-    status_line, *lines = head.decode("ascii").split("\r\n")
-    headers = {}
-    for line in lines:
-        name, _, value = line.partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if not head_request:  # на HEAD тела нет, а Content-Length — как у GET
-        assert headers.get("content-length") == str(len(body)), "Content-Length — это длина тела в байтах"
-    return status_line, headers, body
-
-
 def post_head(port: int, length: int | None, extra: str = "") -> bytes:
     lines = ["POST / HTTP/1.1", f"Host: 127.0.0.1:{port}", "Content-Type: application/x-www-form-urlencoded"]
     if length is not None:
@@ -111,25 +84,11 @@ def post_form(port: int, discipline: str, grade: str) -> tuple[str, dict[str, st
     return post_body(port, urlencode({"discipline": discipline, "grade": grade}).encode("ascii"))
 
 
-def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[str, str], bytes]:
-    return split(exchange(port, f"{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii")))
-
-
 def journal(port: int) -> dict[str, list[int]]:
     status_line, headers, body = get(port, "/grades.json")
     assert status_line == "HTTP/1.1 200 OK"
     assert headers["content-type"] == "application/json; charset=utf-8"
     return json.loads(body)
-
-
-def read_request(conn: socket.socket) -> bytes:
-    """Поддельный сервер читает голову запроса клиента (до пустой строки)."""
-    received = b""
-    while b"\r\n\r\n" not in received:
-        chunk = conn.recv(4096)
-        assert chunk, f"клиент закрыл соединение, прислав {received!r}"
-        received += chunk
-    return received
 
 
 def run_client(launch, port: int, *args: str) -> tuple[int, Program]:
