@@ -125,7 +125,8 @@ FONT_STACK = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation 
 TITLE_FONT_STACK = 'Arial, "DejaVu Sans", "Liberation Sans", sans-serif'
 FONT_ASPECT_RATIO = 0.6      # ширина символа к высоте у этих шрифтов
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Переменная CHROMIUM выбирает браузер (на раннерах GitHub — google-chrome).
+CHROMIUM = shutil.which(os.environ.get("CHROMIUM") or "chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
