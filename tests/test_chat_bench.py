@@ -82,6 +82,18 @@ def test_stalled_reader_is_disconnected_and_memory_stays_bounded(tiny):
     assert row["rss_growth_mb"] < 64
 
 
+def test_stalled_reader_is_compared_with_the_same_run_without_it(tiny):
+    _, report = tiny
+    row = run_of(report, 4)
+    assert row["baseline_deliveries_per_s"] > 0
+    assert (row["baseline_lost"], row["baseline_corrupted"]) == (0, 0)
+    target = next(t for t in report["targets"]
+                  if t["target"] == "доставок/с остальным ≥ 0,9× того же прогона без молчуна")
+    ratio = row["deliveries_per_s"] / row["baseline_deliveries_per_s"]
+    assert target["value"].startswith(f"{ratio:.2f}×")
+    assert target["met"] is (ratio >= 0.9)
+
+
 def test_idle_connections_are_closed_after_the_handshake_timeout(tiny):
     _, report = tiny
     row = run_of(report, 5)

@@ -44,6 +44,8 @@
 4. Медленный читатель: сценарий 1 и ещё клиент, который не читает. Сообщений
    столько, чтобы ему досталось больше, чем вместят буферы ядра (на loopback —
    мегабайты, их объём стенд меряет тут же) плюс граница очереди сервера.
+   Перед этим тот же сервер получает тот же объём без молчуна: доставки/с
+   остальных сравниваем и с ним (один к одному), и со сценарием 1.
 5. Наплыв молчунов: 500 соединений без регистрации и 20 болтающих; задержку
    болтающих сравниваем с ней же до наплыва и после него.
 6. Враждебный ввод: мусор, битый UTF-8, строка в 1 МиБ, 10 000 запросов
@@ -1123,23 +1125,24 @@ def scenario_burst(ctx: Context, number: int, kind: str, stalled: bool = False) 
     load = Load(server, ctx.progress)
     try:
         chatters = open_chatters(ctx, load, cfg["clients"])
-        slow = None
+        each = ctx.stall_plan()["messages"] if stalled else cfg["messages"]
+        rss_before = server.rss_mb()  # рост RSS — от покоя до пика за обе фазы
+        slow = baseline = None
         if stalled:
+            # Сценарий 4 длиннее сценария 1 (иначе молчун не переполнит буферы), и их
+            # доставки/с — не одно и то же. Поэтому сначала тот же объём тем же сервером
+            # без молчуна: с этим числом сравнение один к одному.
+            baseline = burst_phase(ctx, load, server, chatters, each,
+                                   f"{number}. {SERVERS[kind]}, без молчуна")
             slow = load.connect(role="stalled", rcvbuf=ctx.scale["stalled"]["rcvbuf"])
             load.register([slow], ctx.bound(ctx.scale["setup"]))
             load.stop_reading(slow)
             load.settle(ctx.scale["settle"], ctx.bound(ctx.scale["setup"]))
-        rss_before = server.rss_mb()
-        each = ctx.stall_plan()["messages"] if stalled else cfg["messages"]
-        total = cfg["clients"] * each
-        ledger = load.start_phase(chatters, total)
-        load.status = lambda: (f"{number}. {SERVERS[kind]}: отправлено {len(ledger.stamps)}/{total}, "
-                               f"доставлено {ledger.delivered}/{ledger.expected}")
-        before = cpu_now(server)
-        unsent = load.burst(chatters, each, ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
-        gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
-        row = measured(server, load, ledger, gave_up, before, unsent)
-        load.end_phase()
+        row = burst_phase(ctx, load, server, chatters, each, f"{number}. {SERVERS[kind]}")
+        if baseline is not None:
+            row["baseline_deliveries_per_s"] = baseline["deliveries_per_s"]
+            row["baseline_lost"] = baseline["lost"]
+            row["baseline_corrupted"] = baseline["corrupted"]
         if slow is not None:
             row["rss_growth_mb"] = round(server.peak_rss_kb / 1024 - rss_before, 1)
             row["stalled_disconnected"] = stalled_was_dropped(load, slow, ctx)
@@ -1148,6 +1151,21 @@ def scenario_burst(ctx: Context, number: int, kind: str, stalled: bool = False) 
         server.stop()
         load.close_all()
         raise
+
+
+def burst_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
+                each: int, label: str) -> dict:
+    """Одна фаза «все шлют сразу» по `each` сообщений: замер её доставок."""
+    total = len(chatters) * each
+    ledger = load.start_phase(chatters, total)
+    load.status = lambda: (f"{label}: отправлено {len(ledger.stamps)}/{total}, "
+                           f"доставлено {ledger.delivered}/{ledger.expected}")
+    before = cpu_now(server)
+    unsent = load.burst(chatters, each, ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
+    gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
+    row = measured(server, load, ledger, gave_up, before, unsent)
+    load.end_phase()
+    return row
 
 
 def sample_delivery() -> bytes:
@@ -1368,7 +1386,8 @@ def describe(ctx: Context, number: int) -> str:
         return (f"{cfg['clients']} клиентов × {plan['messages']} сообщений, как можно быстрее, "
                 f"+ 1 клиент не читает: ему адресовано {plan['to_stalled_bytes'] / mb:.1f} МБ "
                 f"(ядро на loopback берёт в буферы {plan['kernel_bytes'] / mb:.1f} МБ, "
-                f"граница очереди сервера {plan['backlog_bytes'] / mb:.2g} МБ)")
+                f"граница очереди сервера {plan['backlog_bytes'] / mb:.2g} МБ); перед этим "
+                f"тот же объём без него — для сравнения один к одному")
     if number in (2, 3):
         cfg = scale["latency" if number == 2 else "scale"]
         return f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, {cfg['seconds']:g} с"
@@ -1428,6 +1447,12 @@ def evaluate_targets(results: dict[int, dict]) -> list[dict]:
                 ratio >= 0.9 and ours["lost"] == 0)
         else:
             add(4, "доставок/с остальным ≥ 0,9× сценария 1", "сценарий 1 не запускался", None)
+        base = ours["baseline_deliveries_per_s"]
+        ratio = ours["deliveries_per_s"] / max(1, base)
+        add(4, "доставок/с остальным ≥ 0,9× того же прогона без молчуна",
+            f"{ratio:.2f}× ({ours['deliveries_per_s']} против {base})",
+            ratio >= 0.9 and ours["lost"] == 0
+            and ours["baseline_lost"] + ours["baseline_corrupted"] == 0)
         add(4, "медленный отключён", "да" if ours["stalled_disconnected"] else "нет",
             ours["stalled_disconnected"])
         add(4, "рост RSS < 64 МБ", f"{ours['rss_growth_mb']} МБ", ours["rss_growth_mb"] < 64)
@@ -1471,6 +1496,7 @@ def row_note(number: int, row: dict) -> str:
         notes.append(f"не отправлено {row['unsent']}")
     if number == 4:
         notes.append(f"медленный отключён: {'да' if row['stalled_disconnected'] else 'нет'}")
+        notes.append(f"без молчуна {row['baseline_deliveries_per_s']:,} доставок/с".replace(",", " "))
         notes.append(f"рост RSS {fmt(row['rss_growth_mb'])} МБ")
     if number == 5:
         notes.append(f"p99 без наплыва {fmt(row['baseline_p99_ms'], 2)} мс")
