@@ -62,6 +62,7 @@ CONNECT_TIMEOUT = 5.0
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
+WAKE_RETRY = 0.2  # как часто повторять SIGINT главному потоку, пока он не начнёт уходить
 GENERAL_ROOM = "#general"
 PROMPT = "> "
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # как на сервере, см. server.py
@@ -205,7 +206,11 @@ class ChatClient:
                 return
             self.lost = True
             self.show(f"Ошибка: {problem}", file=sys.stderr)
+        # Сигнал, пришедший за миг до того, как главный поток вошёл в read(),
+        # read() не прервёт: будим, пока главный поток не начнёт уходить.
+        while not self.leaving:
             wake_main_thread()
+            time.sleep(WAKE_RETRY)
 
     def handle(self, message: dict) -> None:
         action = message.get("action")
@@ -268,6 +273,7 @@ class ChatClient:
     def on_interrupt(self, signum, frame) -> None:
         """SIGINT — Ctrl+C или сигнал потока приёма — прерывает ввод, пока мы не уходим."""
         if not self.leaving:
+            self.leaving = True  # до исключения: повторный SIGINT уже ничего не прервёт
             raise KeyboardInterrupt
 
     def chat(self) -> None:
