@@ -12,9 +12,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from support import Program  # noqa: E402
 
 
-@pytest.fixture
-def launch():
-    """Фабрика подпроцессов: `launch([python, path, ...])`; всё запущенное убивается после теста."""
+def _launcher():
+    """Фабрика подпроцессов и список запущенного, чтобы потом всё убить."""
     started: list[Program] = []
 
     def _launch(args, **kwargs) -> Program:
@@ -22,6 +21,22 @@ def launch():
         started.append(program)
         return program
 
+    return _launch, started
+
+
+@pytest.fixture
+def launch():
+    """Фабрика подпроцессов: `launch([python, path, ...])`; всё запущенное убивается после теста."""
+    _launch, started = _launcher()
+    yield _launch
+    for program in started:
+        program.kill()
+
+
+@pytest.fixture(scope="module")
+def module_launch():
+    """То же на весь модуль: для одного общего сервера на все проверки модуля."""
+    _launch, started = _launcher()
     yield _launch
     for program in started:
         program.kill()

@@ -51,3 +51,24 @@ def read_request(conn: socket.socket) -> bytes:
         assert chunk, f"клиент закрыл соединение, прислав {received!r}"
         received += chunk
     return received
+
+
+def trickle_after_answer(port: int, request: bytes, limit: float = 8.0) -> tuple[bytes, float]:
+    """Получает ответ, потом шлёт по байту раз в 0,1 с, пока сервер не оборвёт соединение.
+
+    Возвращает ответ и сколько секунд сервер терпел капли после него: дочитывание
+    перед закрытием должно быть ограничено и по времени, а не только по объёму.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):  # ответ и FIN: сервер сказал всё
+            answer += chunk
+        started = time.monotonic()
+        try:
+            while time.monotonic() - started < limit:
+                sock.send(b"x")  # по байту — чаще, чем истекает таймаут одного recv
+                time.sleep(0.1)
+        except OSError:  # сервер закрыл сокет: на новые байты ядро ответило RST
+            return answer, time.monotonic() - started
+    raise AssertionError(f"сервер принимал байты после ответа дольше {limit} с")

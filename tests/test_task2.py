@@ -20,19 +20,9 @@ MAX_LINE_BYTES = 1024  # то же, что в server.py
 
 
 @pytest.fixture(scope="module")
-def shared_server():
+def shared_server(module_launch):
     """Один сервер на модуль: большинству проверок всё равно, чей он."""
-    started: list[Program] = []
-
-    def launch(args, **kwargs) -> Program:
-        program = Program(args, **kwargs)
-        started.append(program)
-        return program
-
-    server = start_server(launch, "task2")
-    yield server
-    for program in started:
-        program.kill()
+    return start_server(module_launch, "task2")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 import pytest
 
 from browser import Browser, require_chromium
-from http_wire import exchange, get, read_request, split
+from http_wire import exchange, get, read_request, split, trickle_after_answer
 from support import PYTHON, Program, free_port, lab_program, start_server
 
 PAGE_FILE = lab_program("task3", "index.html")
@@ -27,19 +27,9 @@ MAX_HEAD_BYTES = 8 * 1024  # предел головы в server.py, вмест�
 # --- помощники ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server():
+def server(module_launch):
     """Один сервер на все проверки, которым не важно его состояние."""
-    started: list[Program] = []
-
-    def launch(args, **kwargs) -> Program:
-        started.append(Program(args, **kwargs))
-        return started[-1]
-
-    try:
-        yield start_server(launch, "task3")
-    finally:
-        for program in started:
-            program.kill()
+    return start_server(module_launch, "task3")
 
 
 def run_client(launch, *args: str) -> tuple[int, Program]:
@@ -202,18 +192,9 @@ def test_silent_client_is_disconnected_after_timeout(launch):
 
 def test_trickling_client_is_cut_off_after_the_answer(server):
     """Дочитывание после ответа ограничено и по времени: капля в секунду не держит поток."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):  # ответ и FIN: сервер сказал всё
-            answer += chunk
-        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
-        started = time.monotonic()
-        with pytest.raises(OSError):  # сервер закрыл сокет: на новые байты ядро ответит RST
-            while time.monotonic() - started < 8:
-                sock.send(b"x")  # по байту — чаще, чем истекает таймаут одного recv
-                time.sleep(0.1)
-        assert time.monotonic() - started < 4
+    answer, seconds = trickle_after_answer(server.port, b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
+    assert seconds < 4
 
 
 def test_client_gone_mid_request_does_not_break_server(server):

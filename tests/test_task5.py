@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 from browser import Browser, require_chromium
-from http_wire import exchange, get, read_request, split
+from http_wire import exchange, get, read_request, split, trickle_after_answer
 from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
 
 TITLE = "Журнал оценок — задание 5"
@@ -49,20 +49,10 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 # --- помощники ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(module_launch, tmp_path_factory):
     """Один сервер на проверки, которым не важно, что ещё лежит в журнале (дисциплины у них свои)."""
-    started: list[Program] = []
-
-    def launch(args, **kwargs) -> Program:
-        started.append(Program(args, **kwargs))
-        return started[-1]
-
     data = tmp_path_factory.mktemp("task5") / "grades.json"
-    try:
-        yield start_server(launch, "task5", "--data", str(data))
-    finally:
-        for program in started:
-            program.kill()
+    return start_server(module_launch, "task5", "--data", str(data))
 
 
 def start(launch, data: Path) -> Program:
@@ -396,18 +386,9 @@ def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, ex
 
 def test_trickling_client_is_cut_off_after_the_answer(server):
     """Дочитывание после ответа ограничено и по времени: капля в секунду не держит поток."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
-        sock.sendall(b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
-        answer = b""
-        while chunk := sock.recv(65536):  # ответ и FIN: сервер сказал всё
-            answer += chunk
-        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
-        started = time.monotonic()
-        with pytest.raises(OSError):  # сервер закрыл сокет: на новые байты ядро ответит RST
-            while time.monotonic() - started < 8:
-                sock.send(b"x")  # по байту — чаще, чем истекает таймаут одного recv
-                time.sleep(0.1)
-        assert time.monotonic() - started < 4
+    answer, seconds = trickle_after_answer(server.port, b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
+    assert seconds < 4
 
 
 @pytest.mark.parametrize("target, method", [("/nope", "GET"), ("/nope", "POST"), ("/../server.py", "GET"),
