@@ -48,29 +48,31 @@ quit                                    ответа нет: сервер зак
 Потоки, как требует задание:
   * главный поток принимает соединения (accept);
   * поток чтения на каждое соединение ждёт данных своим селектором, режет
-    байты на строки, выполняет запросы и сам рассылает сообщения;
-  * поток-писатель досылает то, что не влезло в сокеты медленных клиентов.
+    байты на строки и выполняет запросы;
+  * один поток-писатель пишет во все сокеты и закрывает их.
 
-Запись никогда не ждёт. Сокеты неблокирующие: send() отдаёт ядру, сколько
-влезет, остаток копится в очереди соединения (backlog), её досылает писатель.
-Очередь длиннее --max-backlog — клиент не читает: его отключаем, остальные
-этого даже не замечают. Рассылка в комнату идёт прямо в потоке отправителя:
-строка дописывается в очереди всех получателей, потом каждая очередь уходит
-одним send. Кто нашёл очередь «ничьей», тот её и отправляет; что другие потоки
-допишут за это время, уйдёт тем же send — под нагрузкой строки едут пачками.
+Запись никогда не ждёт и никого не держит. Потоки чтения сами в сокеты не
+пишут: они кладут задание «эти байты — этим соединениям» в очередь писателя и
+идут дальше. Писатель забирает все накопившиеся задания разом, дописывает
+строки в очереди получателей (backlog) и отправляет каждую очередь одним
+неблокирующим send: сообщение в комнату из тысячи человек — тысяча системных
+вызовов подряд в одном потоке, а под нагрузкой один send несёт пачку строк.
+Что не влезло в сокет, ждёт в очереди; очередь длиннее --max-backlog — клиент
+не читает: его отключаем, остальные этого даже не замечают.
 
-Замки. Пользователи и комнаты — под замком состояния; запись в сокет — под
-замком соединения (если нужны оба — сначала состояние). Закрывает сокет только
-его поток чтения: убирает пользователя из состояния, помечает соединение
-закрытым, потом закрывает сокет; другие потоки могут сделать лишь shutdown() —
-он будит поток чтения. Так никто не пишет в закрытый (или уже чужой) файловый
-дескриптор, а сообщение уходящему пользователю либо уйдёт, либо отбросится.
+Замок один — замок состояния: пользователи и комнаты. Сокеты и очереди
+отправки трогает только писатель, поэтому замки на них не нужны. Закрывает
+сокет тоже писатель — по заданию, которое поток чтения даёт последним, уходя:
+так никто не пишет в закрытый (или уже чужой) файловый дескриптор. Разорвать
+соединение раньше (клиент не читает, сервер останавливается) писатель может
+только shutdown() — он будит поток чтения, и тот убирает за собой.
 """
 
 import argparse
 import json
 import logging
 import os
+import queue
 import re
 import selectors
 import signal
@@ -90,7 +92,8 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0  # секунд на presence после под
 DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
 MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селектор не примет
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
-WRITER_TICK = 0.05  # так часто писатель замечает новые очереди
+MAX_JOBS = 1000  # заданий в очереди писателя; больше — потоки чтения ждут
+WRITER_TICK = 0.05  # так часто писатель проверяет сокеты медленных клиентов
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
 ACCEPT_PAUSE = 0.1  # пауза после сбоя accept (например, кончились дескрипторы)
 STOP_TIMEOUT = 2.0  # сколько ждать потоки чтения при остановке
@@ -171,19 +174,14 @@ def parse_request(line: bytes) -> dict:
 
 
 class Connection:
-    """Одно соединение: сокет, очередь неотправленного и замок на запись."""
+    """Одно соединение: сокет, имя, комнаты и очередь неотправленного."""
 
-    def __init__(self, sock: socket.socket, address: tuple, writer: "Writer",
-                 max_backlog: int) -> None:
+    def __init__(self, sock: socket.socket, address: tuple, writer: "Writer") -> None:
         self.sock = sock
         self.address = f"{address[0]}:{address[1]}"
         self.writer = writer
-        self.max_backlog = max_backlog
-        self.lock = threading.Lock()  # четыре поля ниже — только под ним
-        self.backlog = bytearray()  # ещё не отправлено
-        self.sending = False  # очередь уже отправляет какой-то поток: дописанное уйдёт с ней
-        self.closed = False  # сокет закрыт: писать нельзя
-        self.drop_reason = None  # почему разорвали соединение (сокету сделан shutdown)
+        self.backlog = bytearray()  # ещё не отправлено; трогает только писатель
+        self.drop_reason = None  # почему писатель разорвал соединение или закрыл сокет
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
@@ -196,117 +194,112 @@ class Connection:
     def label(self) -> str:
         return self.name or self.address
 
-    def send(self, message) -> None:
-        """Отправляет сообщение (dict или готовые байты), не ожидая; из любого потока."""
-        data = message if isinstance(message, bytes) else encode(message)
-        if self.enqueue(data):
-            self.push()
-
-    def enqueue(self, data: bytes) -> bool:
-        """Дописывает в очередь. True — очередь была ничьей: отправить её должен вызвавший."""
-        with self.lock:
-            if self.closed or self.drop_reason:
-                return False
-            self.backlog += data
-            if len(self.backlog) > self.max_backlog:
-                log.warning("%s отключён: не читает, очередь %d байт",
-                            self.label, len(self.backlog))
-                self._drop(f"не читает, очередь {len(self.backlog)} байт")
-                return False
-            if self.sending:  # очередь уже отправляет другой поток (или писатель)
-                return False
-            self.sending = True
-            return True
-
-    def push(self) -> None:
-        """Отправляет всю очередь одним send; что не влезло в сокет, — писателю."""
-        with self.lock:
-            if self.backlog and not (self.closed or self.drop_reason):
-                del self.backlog[:self._write(self.backlog)]
-            if self.backlog and not (self.closed or self.drop_reason):
-                self.writer.add(self)  # sending остаётся True: очередь теперь у писателя
-            else:
-                self.sending = False
-
-    def flush(self) -> None:
-        """Досылает очередь, сколько влезет; вызывает писатель, когда сокет готов."""
-        with self.lock:
-            if self.backlog and not (self.closed or self.drop_reason):
-                del self.backlog[:self._write(self.backlog)]
-            if not self.backlog or self.closed or self.drop_reason:
-                self.sending = False  # очередь снова ничья
-                self.writer.discard(self)  # под замком — иначе потерялась бы новая очередь
-
-    def _write(self, data) -> int:
-        """Один неблокирующий send; сколько байт ушло. Только под замком."""
-        try:
-            return self.sock.send(data)
-        except BlockingIOError:  # буфер сокета полон: не ушло ничего
-            return 0
-        except OSError as error:  # клиент разорвал соединение
-            self._drop(f"ошибка записи: {error}")
-            return 0
-
-    def _drop(self, reason: str) -> None:
-        """Помечает соединение разорванным и будит его поток чтения. Только под замком."""
-        self.drop_reason = reason
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:  # уже разорвано
-            pass
-
-    def shutdown(self, reason: str) -> None:
-        with self.lock:
-            if not (self.closed or self.drop_reason):
-                self._drop(reason)
-
-    def close(self) -> None:
-        """Закрывает сокет; вызывает только поток чтения этого соединения."""
-        with self.lock:
-            self.closed = True
-            self.backlog.clear()
-            self.writer.discard(self)
-            self.sock.close()
+    def send(self, message: dict) -> None:
+        """Отправляет сообщение этому клиенту: отдаёт писателю и не ждёт."""
+        self.writer.send([self], encode(message))
 
 
 class Writer:
-    """Поток-писатель: досылает очереди тем, кто читает медленнее, чем им пишут."""
+    """Поток-писатель — единственный, кто пишет в сокеты клиентов и закрывает их.
 
-    def __init__(self) -> None:
-        self.changed = threading.Condition()
-        self.waiting = set()  # соединения с непустой очередью
+    Другие потоки только кладут задания в очередь jobs и сразу идут дальше.
+    Писатель забирает все накопившиеся задания разом, дописывает строки в очереди
+    получателей (backlog) и отправляет каждую очередь одним send: под нагрузкой
+    один системный вызов несёт пачку строк. Что не влезло в сокет, ждёт в backlog,
+    пока сокет не освободится.
+    """
+
+    def __init__(self, max_backlog: int) -> None:
+        self.max_backlog = max_backlog
+        # Задания по порядку: (что, кому, данные). Очередь ограничена: не успевает
+        # писатель — потоки чтения ждут в put и не читают, и TCP придерживает клиентов.
+        self.jobs = queue.Queue(MAX_JOBS)
+        self.waiting = set()  # соединения, чья очередь не влезла в сокет целиком
         self.thread = threading.Thread(target=self.run, name="writer", daemon=True)
 
-    def add(self, conn: Connection) -> None:
-        with self.changed:
-            self.waiting.add(conn)
-            self.changed.notify()
+    # --- задания: их дают другие потоки, ответа не ждут ---------------------
+    def send(self, conns: list, data: bytes) -> None:
+        """Отправить data каждому из conns (список после вызова не меняют)."""
+        self.jobs.put(("send", conns, data))
 
-    def discard(self, conn: Connection) -> None:
-        with self.changed:
-            self.waiting.discard(conn)
+    def drop(self, conn: Connection, reason: str) -> None:
+        """Дослать conn то, что уже в очереди, и разорвать соединение."""
+        self.jobs.put(("drop", conn, reason))
 
+    def close(self, conn: Connection) -> None:
+        """Дослать conn то, что уже в очереди, и закрыть сокет; даёт поток чтения, уходя."""
+        self.jobs.put(("close", conn, None))
+
+    # --- сам поток-писатель ---------------------------------------------------
     def run(self) -> None:
         while True:
-            with self.changed:
-                while not self.waiting:  # все успевают читать — спим
-                    self.changed.wait()
-                conns = list(self.waiting)
-            for conn in self.writable(conns):
-                conn.flush()
+            fresh = []  # соединения, у которых очередь была пуста, а теперь нет
+            for action, target, data in self.next_jobs():
+                if action == "send":
+                    self.append(target, data, fresh)
+                elif action == "drop":
+                    self.flush(target)  # сначала — то, что уже в очереди
+                    self.cut(target, data)
+                else:  # "close": поток чтения ушёл, сокет больше никому не нужен
+                    self.flush(target)
+                    self.cut(target, "сокет закрыт")
+                    target.sock.close()
+            for conn in fresh + list(self.waiting):
+                self.flush(conn)
 
-    @staticmethod
-    def writable(conns: list) -> list:
-        """Те из conns, в чьи сокеты снова можно писать; ждёт не дольше WRITER_TICK."""
-        with Selector() as selector:
-            for conn in conns:
-                fd = conn.sock.fileno()  # -1, если сокет уже закрыт
-                if fd >= 0:
-                    selector.register(fd, selectors.EVENT_WRITE, conn)
-            try:
-                return [key.data for key, _ in selector.select(WRITER_TICK)]
-            except (OSError, ValueError):  # сокет закрыли только что; на Windows — > 512 сокетов
-                return conns  # flush разберётся с каждым сам
+    def next_jobs(self) -> list:
+        """Ждёт первое задание и забирает все, что накопились.
+
+        Пока есть медленные клиенты, ждёт не дольше WRITER_TICK: пора проверить их сокеты."""
+        jobs = []
+        try:
+            jobs.append(self.jobs.get(timeout=WRITER_TICK if self.waiting else None))
+            while True:
+                jobs.append(self.jobs.get_nowait())
+        except queue.Empty:
+            pass
+        return jobs
+
+    def append(self, conns: list, data: bytes, fresh: list) -> None:
+        """Дописывает строку в очереди получателей; отправит их flush в конце круга."""
+        for conn in conns:
+            if conn.drop_reason:  # соединение уже разорвано: строку некуда слать
+                continue
+            if not conn.backlog:
+                fresh.append(conn)
+            conn.backlog += data
+
+    def flush(self, conn: Connection) -> None:
+        """Отдаёт ядру из очереди conn, сколько влезет: один неблокирующий send."""
+        if conn.drop_reason or not conn.backlog:
+            return
+        try:
+            sent = conn.sock.send(conn.backlog)
+        except BlockingIOError:  # буфер сокета полон: не ушло ничего
+            sent = 0
+        except OSError as error:  # клиент разорвал соединение
+            self.cut(conn, f"ошибка записи: {error}")
+            return
+        del conn.backlog[:sent]
+        if len(conn.backlog) > self.max_backlog:  # ядро не берёт, а очередь всё растёт
+            log.warning("%s отключён: не читает, очередь %d байт", conn.label, len(conn.backlog))
+            self.cut(conn, f"не читает, очередь {len(conn.backlog)} байт")
+        elif conn.backlog:
+            self.waiting.add(conn)  # досылать будем в следующих кругах
+        else:
+            self.waiting.discard(conn)
+
+    def cut(self, conn: Connection, reason: str) -> None:
+        """Рвёт соединение: shutdown будит поток чтения conn, и тот уберёт за собой."""
+        if conn.drop_reason:
+            return
+        conn.drop_reason = reason
+        conn.backlog.clear()
+        self.waiting.discard(conn)
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:  # уже разорвано
+            pass
 
 
 class ChatServer:
@@ -315,12 +308,11 @@ class ChatServer:
     def __init__(self, handshake_timeout: float, idle_timeout: float, max_backlog: int) -> None:
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
-        self.max_backlog = max_backlog
         self.lock = threading.Lock()  # замок состояния: три поля ниже
         self.connections = set()  # все соединения, в том числе ещё без имени
         self.users = {}  # fold(имя) → Connection
         self.rooms = {GENERAL_ROOM: set()}  # комната → соединения в ней
-        self.writer = Writer()
+        self.writer = Writer(max_backlog)
         self.handlers = {
             "presence": self.on_presence,
             "msg": self.on_msg,
@@ -348,7 +340,7 @@ class ChatServer:
     def start_connection(self, sock: socket.socket, address: tuple) -> None:
         sock.setblocking(False)  # send не ждёт никогда; recv — только после селектора
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # без задержки Нейгла
-        conn = Connection(sock, address, self.writer, self.max_backlog)
+        conn = Connection(sock, address, self.writer)
         conn.thread = threading.Thread(target=self.serve_connection, args=(conn,), daemon=True)
         with self.lock:
             self.connections.add(conn)
@@ -359,7 +351,7 @@ class ChatServer:
             log.error("%s: не удалось запустить поток: %s", conn.address, error)
             with self.lock:
                 self.connections.discard(conn)
-            conn.close()
+            self.writer.close(conn)
 
     # --- поток чтения ------------------------------------------------------
     def serve_connection(self, conn: Connection) -> None:
@@ -450,7 +442,7 @@ class ChatServer:
             conn.send(reply)
 
     def disconnect(self, conn: Connection, reason: str) -> None:
-        """Уборка: убрать из состояния, закрыть сокет, сказать соседям по комнатам."""
+        """Уборка: убрать из состояния, отдать сокет писателю на закрытие, сказать соседям."""
         with self.lock:
             self.connections.discard(conn)
             neighbours = set()
@@ -458,7 +450,7 @@ class ChatServer:
                 del self.users[fold(conn.name)]
                 for room in list(conn.rooms):
                     neighbours |= self.leave_room(conn, room)
-        conn.close()
+        self.writer.close(conn)
         if conn.name is not None:
             self.broadcast(neighbours, notice(f"{conn.name} вышел из чата"))
         log.info("%s отключился: %s", conn.label, reason)
@@ -473,15 +465,9 @@ class ChatServer:
             del self.rooms[room]
         return members
 
-    @staticmethod
-    def broadcast(conns, message: dict) -> None:
-        """Одно сообщение многим: JSON — один раз, сначала в очереди всем, потом send."""
-        data = encode(message)
-        # Пока этот поток отправляет, другие дописывают в те же очереди — их строки
-        # уйдут тем же send: под нагрузкой один системный вызов несёт пачку строк.
-        mine = [conn for conn in conns if conn.enqueue(data)]
-        for conn in mine:
-            conn.push()
+    def broadcast(self, conns, message: dict) -> None:
+        """Одно сообщение многим: JSON собирается один раз, отправляет писатель."""
+        self.writer.send(conns, encode(message))
 
     # --- обработчики запросов: возвращают ответ или None -------------------
     def on_presence(self, conn: Connection, request: dict):
@@ -506,7 +492,8 @@ class ChatServer:
             neighbours = list(self.rooms[GENERAL_ROOM])
             self.rooms[GENERAL_ROOM].add(conn)
             conn.rooms.add(GENERAL_ROOM)
-            # 202 уходит под замком: ни одно сообщение в #general его не обгонит.
+            # 202 встаёт в очередь писателя под замком: рассылки в #general, которые
+            # уже видят этого пользователя, встанут за ним и его не обгонят.
             conn.send({"response": 202, "alert": f"Добро пожаловать, {name}! Вы в {GENERAL_ROOM}"})
         self.broadcast(neighbours, notice(f"{name} вошёл в чат"))
         log.info("%s представился: %s", conn.address, name)
@@ -545,7 +532,7 @@ class ChatServer:
             neighbours = list(members)
             members.add(conn)
             conn.rooms.add(room)
-            # Как 202 в presence: ответ под замком, сообщения комнаты его не обгонят.
+            # Как 202 в presence: ответ в очередь под замком — сообщения комнаты его не обгонят.
             conn.send({"response": 200, "alert": f"Вы вошли в {room}", "room": room})
         self.broadcast(neighbours, notice(f"{conn.name} вошёл в {room}"))
         log.info("%s вошёл в %s", conn.name, room)
@@ -585,13 +572,13 @@ class ChatServer:
 
     # --- остановка (главный поток, после Ctrl+C) ---------------------------
     def stop(self) -> None:
-        """Предупреждает всех, будит потоки чтения и недолго ждёт, пока они уберут за собой."""
+        """Прощается со всеми, рвёт соединения и ждёт, пока потоки чтения уберут за собой."""
         goodbye = encode(notice("Сервер останавливается"))
         with self.lock:
             conns = list(self.connections)
+        self.writer.send(conns, goodbye)
         for conn in conns:
-            conn.send(goodbye)
-            conn.shutdown("сервер останавливается")
+            self.writer.drop(conn, "сервер останавливается")
         deadline = time.monotonic() + STOP_TIMEOUT
         for conn in conns:
             if conn.thread.is_alive():
