@@ -228,7 +228,7 @@ class Writer:
 
     def close(self, conn: Connection) -> None:
         """Дослать conn то, что уже в очереди, и закрыть сокет; даёт поток чтения, уходя."""
-        self.jobs.put(("close", conn, None))
+        self.jobs.put(("close", conn, "сокет закрыт"))
 
     # --- сам поток-писатель ---------------------------------------------------
     def run(self) -> None:
@@ -237,13 +237,11 @@ class Writer:
             for action, target, data in self.next_jobs():
                 if action == "send":
                     self.append(target, data, fresh)
-                elif action == "drop":
-                    self.flush(target)  # сначала — то, что уже в очереди
-                    self.cut(target, data)
-                else:  # "close": поток чтения ушёл, сокет больше никому не нужен
+                else:  # "drop" или "close": сначала — то, что уже в очереди
                     self.flush(target)
-                    self.cut(target, "сокет закрыт")
-                    target.sock.close()
+                    self.cut(target, data)  # data здесь — причина разрыва
+                    if action == "close":  # поток чтения ушёл: сокет больше не нужен
+                        target.sock.close()
             for conn in fresh + list(self.waiting):
                 self.flush(conn)
 
