@@ -78,20 +78,50 @@ def test_every_message_arrives_intact(tiny, number):
 def test_stalled_reader_is_disconnected_and_memory_stays_bounded(tiny):
     _, report = tiny
     row = run_of(report, 4)
-    assert row["stalled_disconnected"] is True
+    rounds = chat_bench.SCALES["tiny"]["burst"]["rounds"]
+    # Каждый раунд — свой молчун: к началу раунда он в чате, к концу отключён.
+    assert row["stalled_total"] == len(row["rounds"]) == rounds
+    assert row["stalled_present"] == row["stalled_disconnected"] == rounds
+    assert row["stalled_kernel_mb"] > 0  # буферы ядра заполнены до раунда
     assert row["rss_growth_mb"] < 64
 
 
-def test_stalled_reader_is_compared_with_the_same_run_without_it(tiny):
+def test_stalled_reader_is_compared_with_scenario_1_rounds_on_the_same_server(tiny):
+    """Раунды сценария 1 идут через один с раундами с молчуном — с ними и сравнение."""
     _, report = tiny
     row = run_of(report, 4)
-    assert row["baseline_deliveries_per_s"] > 0
-    assert (row["baseline_lost"], row["baseline_corrupted"]) == (0, 0)
+    assert len(row["plain_rounds"]) == len(row["rounds"])
+    assert row["plain_lost"] == 0 and row["plain_deliveries_per_s"] > 0
     target = next(t for t in report["targets"]
-                  if t["target"] == "доставок/с остальным ≥ 0,9× того же прогона без молчуна")
-    ratio = row["deliveries_per_s"] / row["baseline_deliveries_per_s"]
+                  if t["target"] == "доставок/с остальным ≥ 0,9× сценария 1")
+    ratio = row["deliveries_per_s"] / row["plain_deliveries_per_s"]
     assert target["value"].startswith(f"{ratio:.2f}×")
     assert target["met"] is (ratio >= 0.9)
+
+
+def test_rounds_are_merged_into_one_row(tiny):
+    """Итог раундов: суммы доставок и доставки/с за всё время раундов."""
+    _, report = tiny
+    row = run_of(report, 1)
+    assert len(row["rounds"]) == chat_bench.SCALES["tiny"]["burst"]["rounds"]
+    assert row["delivered"] == row["expected"] > 0
+    assert row["deliveries_per_s"] == round(row["delivered"] / row["seconds"])
+    slowest = min(r["deliveries_per_s"] for r in row["rounds"])
+    fastest = max(r["deliveries_per_s"] for r in row["rounds"])
+    assert slowest * 0.99 <= row["deliveries_per_s"] <= fastest * 1.01
+
+
+def test_scale_scenario_runs_both_servers_round_by_round(tmp_path):
+    """Сценарий 3: оба сервера одновременно, раунды через один; p99 — по всем раундам."""
+    report = run_bench(tmp_path, "--scenarios", "3")
+    rounds = chat_bench.SCALES["tiny"]["scale"]["rounds"]
+    ours, naive = run_of(report, 3), run_of(report, 3, "naive")
+    for row in (ours, naive):
+        assert len(row["rounds"]) == rounds
+        assert row["lost"] == row["corrupted"] == 0
+    target = next(t for t in report["targets"] if t["target"] == "p99 не хуже наивного")
+    assert target["met"] is (ours["p99_ms"] <= naive["p99_ms"])
+    assert f"из {rounds})" in target["value"]
 
 
 def test_idle_connections_are_closed_after_the_handshake_timeout(tiny):

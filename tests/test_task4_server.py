@@ -349,13 +349,13 @@ def thread_count(pid: int) -> int:
 def test_abrupt_disconnects_leave_no_threads_behind(launch):
     server = chat_server(launch)
     pid = server.process.pid
-    wait_until(lambda: thread_count(pid) == 2, message="главный поток и писатель")
+    wait_until(lambda: thread_count(pid) == 3, message="главный поток и два писателя")
     witness = Raw(server.port, "witness")
     reset, dropped = Raw(server.port, "reset"), Raw(server.port, "dropped")
     unnamed = Raw(server.port)
     client = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "killed"])
     client.wait_for("/help — команды")
-    wait_until(lambda: thread_count(pid) == 7, message="поток на каждое соединение")
+    wait_until(lambda: thread_count(pid) == 8, message="поток на каждое соединение")
     reset.send(b"{\"action\": \"msg\", \"to\": \"#gen")  # полстроки — и обрыв
     reset.reset()
     dropped.send(b"{\"action\": \"msg\", \"to\": \"#general\", \"mess")
@@ -368,7 +368,7 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch):
     assert gone == {"reset вышел из чата", "dropped вышел из чата", "killed вышел из чата"}
     assert witness.ask(request("msg", to="#general", message="я ещё здесь"))["response"] == 200
     assert witness.ask(request("users"))["users"] == ["witness"]
-    wait_until(lambda: thread_count(pid) == 3, message=lambda: f"потоков {thread_count(pid)}, а не 3")
+    wait_until(lambda: thread_count(pid) == 4, message=lambda: f"потоков {thread_count(pid)}, а не 4")
     # RST заметит чтение («соединение сброшено») или запись уведомления о других — как повезёт.
     server.wait_for(r"reset отключился: (соединение сброшено|ошибка записи)", "stderr")
     server.assert_no_traceback()

@@ -49,23 +49,25 @@ quit                                    ответа нет: сервер зак
   * главный поток принимает соединения (accept);
   * поток чтения на каждое соединение ждёт данных своим селектором, режет
     байты на строки и выполняет запросы;
-  * один поток-писатель пишет во все сокеты и закрывает их.
+  * потоки-писатели (их WRITERS) пишут в сокеты и закрывают их; каждое
+    соединение при подключении закрепляется за одним писателем.
 
 Запись никогда не ждёт и никого не держит. Потоки чтения сами в сокеты не
 пишут: они кладут задание «эти байты — этим соединениям» в очередь писателя и
 идут дальше. Писатель забирает все накопившиеся задания разом, дописывает
 строки в очереди получателей (backlog) и отправляет каждую очередь одним
-неблокирующим send: сообщение в комнату из тысячи человек — тысяча системных
-вызовов подряд в одном потоке, а под нагрузкой один send несёт пачку строк.
-Что не влезло в сокет, ждёт в очереди; очередь длиннее --max-backlog — клиент
-не читает: его отключаем, остальные этого даже не замечают.
+неблокирующим send: сообщение в комнату из тысячи человек — по пятьсот
+системных вызовов подряд в двух потоках, а под нагрузкой один send несёт пачку
+строк. Что не влезло в сокет, ждёт в очереди; очередь длиннее --max-backlog —
+клиент не читает: его отключаем, остальные этого даже не замечают.
 
-Замок один — замок состояния: пользователи и комнаты. Сокеты и очереди
-отправки трогает только писатель, поэтому замки на них не нужны. Закрывает
-сокет тоже писатель — по заданию, которое поток чтения даёт последним, уходя:
-так никто не пишет в закрытый (или уже чужой) файловый дескриптор. Разорвать
-соединение раньше (клиент не читает, сервер останавливается) писатель может
-только shutdown() — он будит поток чтения, и тот убирает за собой.
+Замок один — замок состояния: пользователи и комнаты. Сокет и очередь отправки
+соединения трогает только его писатель, поэтому замки на них не нужны.
+Закрывает сокет тоже писатель — по заданию, которое поток чтения даёт
+последним, уходя: так никто не пишет в закрытый (или уже чужой) файловый
+дескриптор. Разорвать соединение раньше (клиент не читает, сервер
+останавливается) писатель может только shutdown() — он будит поток чтения, и
+тот убирает за собой.
 """
 
 import argparse
@@ -92,6 +94,10 @@ DEFAULT_HANDSHAKE_TIMEOUT = 10.0  # секунд на presence после под
 DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
 MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селектор не примет
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
+# Писателей два: send отпускает GIL, и пока один писатель в ядре отправляет
+# строку, другой готовит свою — на двух ядрах рассылка тысяче вдвое короче.
+# Больше двух почти не дают: остальное время писатели делят GIL.
+WRITERS = 2
 MAX_JOBS = 1000  # заданий в очереди писателя; больше — потоки чтения ждут
 WRITER_TICK = 0.05  # так часто писатель проверяет сокеты медленных клиентов
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
@@ -180,7 +186,7 @@ class Connection:
         self.sock = sock
         self.address = f"{address[0]}:{address[1]}"
         self.writer = writer
-        self.backlog = bytearray()  # ещё не отправлено; трогает только писатель
+        self.backlog = bytearray()  # ещё не отправлено; трогает только его писатель
         self.drop_reason = None  # почему писатель разорвал соединение или закрыл сокет
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
@@ -200,7 +206,7 @@ class Connection:
 
 
 class Writer:
-    """Поток-писатель — единственный, кто пишет в сокеты клиентов и закрывает их.
+    """Поток-писатель — единственный, кто пишет в сокеты своих соединений и закрывает их.
 
     Другие потоки только кладут задания в очередь jobs и сразу идут дальше.
     Писатель забирает все накопившиеся задания разом, дописывает строки в очереди
@@ -209,13 +215,13 @@ class Writer:
     пока сокет не освободится.
     """
 
-    def __init__(self, max_backlog: int) -> None:
+    def __init__(self, name: str, max_backlog: int) -> None:
         self.max_backlog = max_backlog
         # Задания по порядку: (что, кому, данные). Очередь ограничена: не успевает
         # писатель — потоки чтения ждут в put и не читают, и TCP придерживает клиентов.
         self.jobs = queue.Queue(MAX_JOBS)
         self.waiting = set()  # соединения, чья очередь не влезла в сокет целиком
-        self.thread = threading.Thread(target=self.run, name="writer", daemon=True)
+        self.thread = threading.Thread(target=self.run, name=name, daemon=True)
 
     # --- задания: их дают другие потоки, ответа не ждут ---------------------
     def send(self, conns: list, data: bytes) -> None:
@@ -310,7 +316,8 @@ class ChatServer:
         self.connections = set()  # все соединения, в том числе ещё без имени
         self.users = {}  # fold(имя) → Connection
         self.rooms = {GENERAL_ROOM: set()}  # комната → соединения в ней
-        self.writer = Writer(max_backlog)
+        self.writers = [Writer(f"writer-{k}", max_backlog) for k in range(WRITERS)]
+        self.accepted = 0  # сколько соединений принято: по нему выбираем писателя
         self.handlers = {
             "presence": self.on_presence,
             "msg": self.on_msg,
@@ -323,7 +330,8 @@ class ChatServer:
 
     # --- приём соединений (главный поток) ----------------------------------
     def serve_forever(self, listener: socket.socket) -> None:
-        self.writer.thread.start()
+        for writer in self.writers:
+            writer.thread.start()
         while True:
             try:
                 sock, address = listener.accept()
@@ -338,7 +346,8 @@ class ChatServer:
     def start_connection(self, sock: socket.socket, address: tuple) -> None:
         sock.setblocking(False)  # send не ждёт никогда; recv — только после селектора
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # без задержки Нейгла
-        conn = Connection(sock, address, self.writer)
+        conn = Connection(sock, address, self.writers[self.accepted % WRITERS])  # по очереди
+        self.accepted += 1
         conn.thread = threading.Thread(target=self.serve_connection, args=(conn,), daemon=True)
         with self.lock:
             self.connections.add(conn)
@@ -349,7 +358,7 @@ class ChatServer:
             log.error("%s: не удалось запустить поток: %s", conn.address, error)
             with self.lock:
                 self.connections.discard(conn)
-            self.writer.close(conn)
+            conn.writer.close(conn)
 
     # --- поток чтения ------------------------------------------------------
     def serve_connection(self, conn: Connection) -> None:
@@ -448,7 +457,7 @@ class ChatServer:
                 del self.users[fold(conn.name)]
                 for room in list(conn.rooms):
                     neighbours |= self.leave_room(conn, room)
-        self.writer.close(conn)
+        conn.writer.close(conn)
         if conn.name is not None:
             self.broadcast(neighbours, notice(f"{conn.name} вышел из чата"))
         log.info("%s отключился: %s", conn.label, reason)
@@ -464,8 +473,12 @@ class ChatServer:
         return members
 
     def broadcast(self, conns, message: dict) -> None:
-        """Одно сообщение многим: JSON собирается один раз, отправляет писатель."""
-        self.writer.send(conns, encode(message))
+        """Одно сообщение многим: JSON собирается один раз, каждый писатель шлёт своим."""
+        data = encode(message)
+        for writer in self.writers:
+            mine = [conn for conn in conns if conn.writer is writer]
+            if mine:
+                writer.send(mine, data)
 
     # --- обработчики запросов: возвращают ответ или None -------------------
     def on_presence(self, conn: Connection, request: dict):
@@ -571,12 +584,11 @@ class ChatServer:
     # --- остановка (главный поток, после Ctrl+C) ---------------------------
     def stop(self) -> None:
         """Прощается со всеми, рвёт соединения и ждёт, пока потоки чтения уберут за собой."""
-        goodbye = encode(notice("Сервер останавливается"))
         with self.lock:
             conns = list(self.connections)
-        self.writer.send(conns, goodbye)
+        self.broadcast(conns, notice("Сервер останавливается"))
         for conn in conns:
-            self.writer.drop(conn, "сервер останавливается")
+            conn.writer.drop(conn, "сервер останавливается")
         deadline = time.monotonic() + STOP_TIMEOUT
         for conn in conns:
             if conn.thread.is_alive():
