@@ -1250,35 +1250,36 @@ def kernel_send_queue(local_port: int, remote_port: int) -> int:
     return 0
 
 
-def burst_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
-                label: str) -> tuple[dict, array.array]:
-    """Один раунд «все шлют сразу»: его строка отчёта и задержки доставок."""
-    each = ctx.scale["burst"]["messages"]
-    total = len(chatters) * each
+def phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
+          total: int, label: str, send) -> tuple[dict, array.array]:
+    """Одна замеренная фаза: send() шлёт до `total` сообщений и возвращает неотправленные;
+    потом ждём доставок. Возвращает строку отчёта и задержки доставок."""
     ledger = load.start_phase(chatters, total)
     load.status = lambda: (f"{label}: отправлено {len(ledger.stamps)}/{total}, "
                            f"доставлено {ledger.delivered}/{ledger.expected}")
     before = cpu_now(server)
-    unsent = load.burst(chatters, each, ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
+    unsent = send()
     gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
     row = measured(server, load, ledger, gave_up, before, unsent)
     load.end_phase()
     return row, ledger.latencies
+
+
+def burst_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
+                label: str) -> tuple[dict, array.array]:
+    """Один раунд «все шлют сразу» по cfg["messages"] сообщений."""
+    each = ctx.scale["burst"]["messages"]
+    return phase(ctx, load, server, chatters, len(chatters) * each, label,
+                 lambda: load.burst(chatters, each, ctx.scale["quiet"],
+                                    ctx.bound(ctx.scale["phase"])))
 
 
 def paced_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
                 cfg: dict, seconds: float, label: str) -> tuple[dict, array.array]:
     """Ровный темп cfg["rate"] сообщений в секунду на всех, `seconds` секунд."""
-    total = round(cfg["rate"] * seconds)
-    ledger = load.start_phase(chatters, total)
-    load.status = lambda: (f"{label}: отправлено {len(ledger.stamps)}/{total}, "
-                           f"доставлено {ledger.delivered}/{ledger.expected}")
-    before = cpu_now(server)
-    unsent = load.paced(chatters, cfg["rate"], seconds, ctx.bound(seconds + ctx.scale["phase"]))
-    gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
-    row = measured(server, load, ledger, gave_up, before, unsent)
-    load.end_phase()
-    return row, ledger.latencies
+    return phase(ctx, load, server, chatters, round(cfg["rate"] * seconds), label,
+                 lambda: load.paced(chatters, cfg["rate"], seconds,
+                                    ctx.bound(seconds + ctx.scale["phase"])))
 
 
 def merge_rounds(rounds: list[tuple[dict, array.array]]) -> dict:
@@ -1417,21 +1418,11 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
     try:
         chatters = open_chatters(ctx, load, cfg["chatters"])
 
-        def chat(seconds: float, title: str) -> tuple[dict, Ledger]:
-            total = round(cfg["rate"] * seconds)
-            ledger = load.start_phase(chatters, total)
-            load.status = lambda: (f"{number}. {SERVERS[kind]} ({title}): отправлено "
-                                   f"{len(ledger.stamps)}/{total}, доставлено "
-                                   f"{ledger.delivered}/{ledger.expected}")
-            before = cpu_now(server)
-            unsent = load.paced(chatters, cfg["rate"], seconds,
-                                ctx.bound(seconds + ctx.scale["phase"]))
-            gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
-            row = measured(server, load, ledger, gave_up, before, unsent)
-            load.end_phase()
-            return row, ledger
+        def chat(seconds: float, title: str) -> tuple[dict, array.array]:
+            return paced_phase(ctx, load, server, chatters, cfg, seconds,
+                               f"{number}. {SERVERS[kind]} ({title})")
 
-        calm_before, ledger_before = chat(cfg["seconds"] / 2, "до наплыва")
+        calm_before, latencies_before = chat(cfg["seconds"] / 2, "до наплыва")
         ctx.progress.say(f"{number}. {SERVERS[kind]}: открываю {cfg['idle']} молчунов")
         threads = server.sample().get("Threads", 0)
         idle = [load.connect(role="idle", name=f"idle{k}") for k in range(cfg["idle"])]
@@ -1454,8 +1445,8 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
                 load._update_events(client)
         load.poll(0)
         closed_after = [c.closed_at - c.opened_at for c in idle if c.state == "closed"]
-        calm_after, ledger_after = chat(cfg["seconds"] / 2, "после наплыва")
-        calm = percentiles(ledger_before.latencies + ledger_after.latencies)
+        calm_after, latencies_after = chat(cfg["seconds"] / 2, "после наплыва")
+        calm = percentiles(latencies_before + latencies_after)
         row["baseline_p99_ms"] = calm["p99_ms"]
         row["baseline_lost"] = sum(r["lost"] + r["corrupted"] for r in (calm_before, calm_after))
         row["p99_ratio"] = (round(row["p99_ms"] / calm["p99_ms"], 2)
