@@ -13,7 +13,7 @@ from support import Program  # noqa: E402
 
 
 def _launcher():
-    """Фабрика подпроцессов и список запущенного, чтобы потом всё убить."""
+    """Фабрика подпроцессов; после yield убивает всё, что она запустила."""
     started: list[Program] = []
 
     def _launch(args, **kwargs) -> Program:
@@ -21,22 +21,18 @@ def _launcher():
         started.append(program)
         return program
 
-    return _launch, started
+    yield _launch
+    for program in started:
+        program.kill()
 
 
 @pytest.fixture
 def launch():
     """Фабрика подпроцессов: `launch([python, path, ...])`; всё запущенное убивается после теста."""
-    _launch, started = _launcher()
-    yield _launch
-    for program in started:
-        program.kill()
+    yield from _launcher()
 
 
 @pytest.fixture(scope="module")
 def module_launch():
     """То же на весь модуль: для одного общего сервера на все проверки модуля."""
-    _launch, started = _launcher()
-    yield _launch
-    for program in started:
-        program.kill()
+    yield from _launcher()

@@ -43,6 +43,12 @@ def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[st
     return split(exchange(port, request), head_request=method == "HEAD")
 
 
+def padded_get(size: int) -> bytes:
+    """GET-запрос ровно в size байт вместе с пустой строкой: длину добирает заголовок X-Filler."""
+    start, end = b"GET / HTTP/1.1\r\nX-Filler: ", b"\r\n\r\n"
+    return start + b"a" * (size - len(start) - len(end)) + end
+
+
 def read_request(conn: socket.socket) -> bytes:
     """Поддельный сервер читает голову запроса клиента (до пустой строки)."""
     received = b""

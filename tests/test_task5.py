@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 from browser import Browser, require_chromium
-from http_wire import exchange, get, read_request, split, trickle_after_answer
+from http_wire import exchange, get, padded_get, read_request, split, trickle_after_answer
 from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
 
 TITLE = "Журнал оценок — задание 5"
@@ -378,8 +378,7 @@ def test_oversized_head_is_431(server):
                                              (1, "HTTP/1.1 431 Request Header Fields Too Large"),
                                              (3, "HTTP/1.1 431 Request Header Fields Too Large")])
 def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
-    start, end = b"GET / HTTP/1.1\r\nX-Filler: ", b"\r\n\r\n"
-    raw = start + b"a" * (MAX_HEAD_BYTES + extra - len(start) - len(end)) + end
+    raw = padded_get(MAX_HEAD_BYTES + extra)
     assert len(raw) == MAX_HEAD_BYTES + extra
     assert split(exchange(server.port, raw))[0] == expected  # одним sendall: конец — в последнем куске
 

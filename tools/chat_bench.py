@@ -1113,10 +1113,16 @@ def cpu_now(server: ServerProcess) -> tuple[float, float]:
     return proc_cpu_seconds(server.pid), time.process_time()
 
 
-def finish(server: ServerProcess, load: Load, row: dict) -> dict:
-    """Останавливает сервер (раньше клиентов: не мерим чужие прощания) и читает лог."""
+def shut_down(server: ServerProcess, load: Load) -> str:
+    """Останавливает сервер раньше клиентов (не мерим чужие прощания); возвращает лог."""
     log = server.stop()
     load.close_all()
+    return log
+
+
+def finish(server: ServerProcess, load: Load, row: dict) -> dict:
+    """Конец сценария: shut_down и то, что из лога и команды попадает в отчёт."""
+    log = shut_down(server, load)
     row["tracebacks"] = log.count("Traceback")
     row["command"] = " ".join(["python"] + [shlex.quote(shown_path(a)) for a in server.command[1:]])
     row["log"] = str(server.log_path.relative_to(ROOT)) if server.log_path.is_relative_to(ROOT) \
@@ -1155,8 +1161,7 @@ def scenario_burst(ctx: Context, number: int, kind: str) -> dict:
                   for k in range(cfg["rounds"])]
         return finish(server, load, merge_rounds(rounds))
     except BaseException:
-        server.stop()
-        load.close_all()
+        shut_down(server, load)
         raise
 
 
@@ -1209,8 +1214,7 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
         row["stalled_disconnected"] = dropped
         return finish(server, load, row)
     except BaseException:
-        server.stop()
-        load.close_all()
+        shut_down(server, load)
         raise
 
 
@@ -1401,8 +1405,7 @@ def scenario_latency(ctx: Context, number: int, kind: str) -> dict:
                              f"{number}. {SERVERS[kind]}")
         return finish(server, load, row)
     except BaseException:
-        server.stop()
-        load.close_all()
+        shut_down(server, load)
         raise
 
 
@@ -1434,8 +1437,7 @@ def scenario_scale(ctx: Context, number: int, kinds: list[str]) -> dict[str, dic
                 for kind in kinds}
     except BaseException:
         for kind in servers:
-            servers[kind].stop()
-            loads[kind].close_all()
+            shut_down(servers[kind], loads[kind])
         raise
 
 
@@ -1491,8 +1493,7 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
         row["handshake_timeout_s"] = cfg["handshake"]
         return finish(server, load, row)
     except BaseException:
-        server.stop()
-        load.close_all()
+        shut_down(server, load)
         raise
 
 
@@ -1533,8 +1534,7 @@ def scenario_hostile(ctx: Context, number: int, kind: str) -> dict:
         row["checks_total"] = len(checks)
         return row
     except BaseException:
-        server.stop()
-        load.close_all()
+        shut_down(server, load)
         raise
 
 
