@@ -19,7 +19,7 @@ API::
         browser.open("http://127.0.0.1:8080/")      # переход и ожидание load
         browser.evaluate("document.title")          # JS-выражение → значение (JSON)
         browser.status()                            # HTTP-статус текущей страницы
-        browser.navigate_by("document.forms[0].requestSubmit()")  # JS, ведущий на новую страницу
+        browser.navigate_by("document.forms[0].requestSubmit()")  # JS → новая страница
         browser.screenshot(path)                    # PNG окна (width × height)
 """
 
@@ -76,7 +76,7 @@ os.execv(sys.argv[3], sys.argv[3:])
 def find_chromium() -> str | None:
     """Путь к Chromium/Chrome или None."""
     wanted = os.environ.get("CHROMIUM")
-    for name in ([wanted] if wanted else CANDIDATES):
+    for name in [wanted] if wanted else CANDIDATES:
         path = shutil.which(name)
         if path:
             return path
@@ -94,9 +94,13 @@ def require_chromium() -> str:
         return path
     wanted = os.environ.get("CHROMIUM") or " / ".join(CANDIDATES)
     if os.environ.get("CI"):
-        pytest.fail(f"в CI нужен Chromium, а его нет ({wanted}): установите пакет chromium "
-                    "или задайте CHROMIUM=путь")
-    pytest.skip(f"нет Chromium ({wanted}): sudo apt-get install chromium или CHROMIUM=путь")
+        pytest.fail(
+            f"в CI нужен Chromium, а его нет ({wanted}): установите пакет chromium "
+            "или задайте CHROMIUM=путь"
+        )
+    pytest.skip(
+        f"нет Chromium ({wanted}): sudo apt-get install chromium или CHROMIUM=путь"
+    )
 
 
 class BrowserError(RuntimeError):
@@ -106,8 +110,14 @@ class BrowserError(RuntimeError):
 class Browser:
     """Один headless Chromium с одной вкладкой, управляемый по CDP через pipe."""
 
-    def __init__(self, executable: str | None = None, *, width: int = 1200, height: int = 800,
-                 timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        executable: str | None = None,
+        *,
+        width: int = 1200,
+        height: int = 800,
+        timeout: float = TIMEOUT,
+    ) -> None:
         executable = executable or find_chromium()
         if not executable:
             raise BrowserError("не найден Chromium (задайте CHROMIUM=путь)")
@@ -123,26 +133,55 @@ class Browser:
         from_browser, browser_writes = os.pipe()
         # Браузер ждёт каналы на дескрипторах 3 и 4; subprocess номера не меняет,
         # поэтому их переставляет крошечный Python-трамплин перед exec браузера.
-        args = [executable, *FLAGS, f"--user-data-dir={self._profile}",
-                f"--window-size={width},{height}", "about:blank"]
+        args = [
+            executable,
+            *FLAGS,
+            f"--user-data-dir={self._profile}",
+            f"--window-size={width},{height}",
+            "about:blank",
+        ]
         with open(self._log_path, "wb") as log:
             self._process = subprocess.Popen(
-                [sys.executable, "-c", TRAMPOLINE, str(browser_reads), str(browser_writes), *args],
+                [
+                    sys.executable,
+                    "-c",
+                    TRAMPOLINE,
+                    str(browser_reads),
+                    str(browser_writes),
+                    *args,
+                ],
                 pass_fds=(browser_reads, browser_writes),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+            )
         os.close(browser_reads)
         os.close(browser_writes)
         self._writer = open(to_browser, "wb")
-        self._reader = threading.Thread(target=self._read_messages, args=(from_browser,), daemon=True)
+        self._reader = threading.Thread(
+            target=self._read_messages, args=(from_browser,), daemon=True
+        )
         self._reader.start()
         try:
-            target = self._call("Target.createTarget", {"url": "about:blank"}, session=False)
-            attached = self._call("Target.attachToTarget",
-                                  {"targetId": target["targetId"], "flatten": True}, session=False)
+            target = self._call(
+                "Target.createTarget", {"url": "about:blank"}, session=False
+            )
+            attached = self._call(
+                "Target.attachToTarget",
+                {"targetId": target["targetId"], "flatten": True},
+                session=False,
+            )
             self._session = attached["sessionId"]
             self._call("Page.enable")
-            self._call("Emulation.setDeviceMetricsOverride",
-                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            self._call(
+                "Emulation.setDeviceMetricsOverride",
+                {
+                    "width": width,
+                    "height": height,
+                    "deviceScaleFactor": 1,
+                    "mobile": False,
+                },
+            )
         except BaseException:
             self.close()
             raise
@@ -160,9 +199,13 @@ class Browser:
 
     def _next_message(self, deadline: float) -> dict:
         try:
-            message = self._messages.get(timeout=max(deadline - time.monotonic(), 0.001))
+            message = self._messages.get(
+                timeout=max(deadline - time.monotonic(), 0.001)
+            )
         except queue.Empty:
-            raise BrowserError(f"браузер не ответил за {self.timeout} с{self._log_tail()}") from None
+            raise BrowserError(
+                f"браузер не ответил за {self.timeout} с{self._log_tail()}"
+            ) from None
         if message is None:
             raise BrowserError(f"браузер завершился{self._log_tail()}")
         return message
@@ -174,9 +217,15 @@ class Browser:
             return ""
         return "\n--- журнал Chromium:\n" + "\n".join(tail) if tail else ""
 
-    def _call(self, method: str, params: dict | None = None, *, session: bool = True) -> dict:
+    def _call(
+        self, method: str, params: dict | None = None, *, session: bool = True
+    ) -> dict:
         self._next_id += 1
-        command: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
+        command: dict[str, Any] = {
+            "id": self._next_id,
+            "method": method,
+            "params": params or {},
+        }
         if session:
             command["sessionId"] = self._session
         self._writer.write(json.dumps(command).encode("utf-8") + b"\0")
@@ -194,7 +243,10 @@ class Browser:
         deadline = time.monotonic() + self.timeout
         while True:
             for event in self._events:
-                if event.get("method") == name and event.get("sessionId") == self._session:
+                if (
+                    event.get("method") == name
+                    and event.get("sessionId") == self._session
+                ):
                     self._events.remove(event)
                     return event
             self._events.append(self._next_message(deadline))
@@ -210,23 +262,30 @@ class Browser:
 
     def evaluate(self, expression: str) -> Any:
         """Вычисляет JS-выражение на странице и возвращает значение (через JSON)."""
-        result = self._call("Runtime.evaluate",
-                            {"expression": expression, "returnByValue": True, "awaitPromise": True})
+        result = self._call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
         if "exceptionDetails" in result:
             details = result["exceptionDetails"]
-            text = details.get("exception", {}).get("description") or details.get("text")
+            text = details.get("exception", {}).get("description") or details.get(
+                "text"
+            )
             raise BrowserError(f"ошибка JS в «{expression}»: {text}")
         return result["result"].get("value")
 
     def navigate_by(self, expression: str) -> None:
-        """Выполняет JS, который уводит на новую страницу (отправка формы, щелчок), и ждёт load."""
+        """Выполняет JS, который уводит на новую страницу (отправка формы, щелчок), и
+        ждёт load."""
         self._events.clear()
         self.evaluate(expression)
         self._wait_event("Page.loadEventFired")
 
     def status(self) -> int:
         """HTTP-статус ответа, из которого построена текущая страница."""
-        return self.evaluate("performance.getEntriesByType('navigation')[0].responseStatus")
+        return self.evaluate(
+            "performance.getEntriesByType('navigation')[0].responseStatus"
+        )
 
     def screenshot(self, path: str | os.PathLike) -> Path:
         """Сохраняет снимок окна в PNG."""

@@ -28,7 +28,8 @@ def _launcher():
 
 @pytest.fixture
 def launch():
-    """Фабрика подпроцессов: `launch([python, path, ...])`; всё запущенное убивается после теста."""
+    """Фабрика подпроцессов: `launch([python, path, ...])`; всё запущенное убивается
+    после теста."""
     yield from _launcher()
 
 

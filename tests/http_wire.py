@@ -10,10 +10,14 @@ import socket
 import time
 
 
-def exchange(port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 10.0) -> bytes:
-    """Шлёт куски запроса (с паузами между ними) и читает ответ до закрытия соединения."""
+def exchange(
+    port: int, *pieces: bytes, pause: float = 0.0, timeout: float = 10.0
+) -> bytes:
+    """Шлёт куски запроса (с паузами между ними) и читает ответ до закрытия
+    соединения."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # каждый кусок — свой сегмент
+        # Каждый кусок — свой сегмент
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for index, piece in enumerate(pieces):
             if index and pause:
                 time.sleep(pause)
@@ -34,17 +38,22 @@ def split(raw: bytes, head_request: bool = False) -> tuple[str, dict[str, str], 
         name, _, value = line.partition(":")
         headers[name.strip().lower()] = value.strip()
     if not head_request:  # на HEAD тела нет, а Content-Length — как у GET
-        assert headers.get("content-length") == str(len(body)), "Content-Length — это длина тела в байтах"
+        assert headers.get("content-length") == str(len(body)), (
+            "Content-Length — это длина тела в байтах"
+        )
     return status_line, headers, body
 
 
-def get(port: int, target: str = "/", method: str = "GET") -> tuple[str, dict[str, str], bytes]:
+def get(
+    port: int, target: str = "/", method: str = "GET"
+) -> tuple[str, dict[str, str], bytes]:
     request = f"{method} {target} HTTP/1.1\r\nHost: test\r\n\r\n".encode("ascii")
     return split(exchange(port, request), head_request=method == "HEAD")
 
 
 def padded_get(size: int) -> bytes:
-    """GET-запрос ровно в size байт вместе с пустой строкой: длину добирает заголовок X-Filler."""
+    """GET-запрос ровно в size байт вместе с пустой строкой: длину добирает заголовок
+    X-Filler."""
     start, end = b"GET / HTTP/1.1\r\nX-Filler: ", b"\r\n\r\n"
     return start + b"a" * (size - len(start) - len(end)) + end
 
@@ -59,8 +68,11 @@ def read_request(conn: socket.socket) -> bytes:
     return received
 
 
-def trickle_after_answer(port: int, request: bytes, limit: float = 8.0) -> tuple[bytes, float]:
-    """Получает ответ, потом шлёт по байту раз в 0,1 с, пока сервер не оборвёт соединение.
+def trickle_after_answer(
+    port: int, request: bytes, limit: float = 8.0
+) -> tuple[bytes, float]:
+    """Получает ответ, потом шлёт по байту раз в 0,1 с, пока сервер не оборвёт
+    соединение.
 
     Возвращает ответ и сколько секунд сервер терпел капли после него: дочитывание
     перед закрытием должно быть ограничено и по времени, а не только по объёму.

@@ -21,8 +21,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = ROOT / "laboratory_work_1"
@@ -50,7 +51,8 @@ def wait_until(
     interval: float = 0.005,
     message: str | Callable[[], str] = "условие не выполнилось",
 ) -> T:
-    """Ждёт, пока `predicate()` вернёт истину, и возвращает её; по дедлайну — AssertionError."""
+    """Ждёт, пока `predicate()` вернёт истину, и возвращает её; по дедлайну —
+    AssertionError."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
@@ -83,7 +85,11 @@ class _Stream:
 
     def _pump(self) -> None:
         while True:
-            chunk = self._pipe.read1(65536) if hasattr(self._pipe, "read1") else self._pipe.read(65536)
+            chunk = (
+                self._pipe.read1(65536)
+                if hasattr(self._pipe, "read1")
+                else self._pipe.read(65536)
+            )
             with self._cond:
                 if not chunk:
                     self.closed = True
@@ -97,7 +103,9 @@ class _Stream:
         with self._cond:
             return self._data.decode("utf-8", errors="replace")
 
-    def wait(self, predicate: Callable[[str], T], timeout: float, describe: Callable[[], str]) -> T:
+    def wait(
+        self, predicate: Callable[[str], T], timeout: float, describe: Callable[[], str]
+    ) -> T:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
@@ -120,10 +128,16 @@ class _Stream:
 
 
 class Program:
-    """Настоящая программа в подпроцессе: пишем ей в stdin, ждём строк из stdout/stderr."""
+    """Настоящая программа в подпроцессе: пишем ей в stdin, ждём строк из
+    stdout/stderr."""
 
-    def __init__(self, args: list[str | os.PathLike], *, cwd: Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        args: list[str | os.PathLike],
+        *,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.args = [str(a) for a in args]
         self.process = subprocess.Popen(
             self.args,
@@ -133,7 +147,10 @@ class Program:
             cwd=cwd,
             env=env or program_env(),
         )
-        self._streams = {"stdout": _Stream(self.process.stdout), "stderr": _Stream(self.process.stderr)}
+        self._streams = {
+            "stdout": _Stream(self.process.stdout),
+            "stderr": _Stream(self.process.stderr),
+        }
         self.port: int | None = None
 
     # --- вывод -------------------------------------------------------------
@@ -146,24 +163,46 @@ class Program:
         return self._streams["stderr"].text
 
     def _describe(self, what: str) -> Callable[[], str]:
-        return lambda: (f"{what}\n--- {' '.join(self.args)}\n--- stdout:\n{self.stdout}"
-                        f"\n--- stderr:\n{self.stderr}")
+        return lambda: (
+            f"{what}\n--- {' '.join(self.args)}\n--- stdout:\n{self.stdout}"
+            f"\n--- stderr:\n{self.stderr}"
+        )
 
-    def wait_for(self, pattern: str, stream: str = "stdout", timeout: float = DEFAULT_TIMEOUT,
-                 flags: int = 0) -> re.Match:
-        """Ждёт, пока во всём выводе потока найдётся `pattern` (регулярное выражение)."""
+    def wait_for(
+        self,
+        pattern: str,
+        stream: str = "stdout",
+        timeout: float = DEFAULT_TIMEOUT,
+        flags: int = 0,
+    ) -> re.Match:
+        """Ждёт, пока во всём выводе потока найдётся `pattern` (регулярное
+        выражение)."""
         regex = re.compile(pattern, flags)
         return self._streams[stream].wait(
-            regex.search, timeout, self._describe(f"не дождались {pattern!r} в {stream}"))
+            regex.search,
+            timeout,
+            self._describe(f"не дождались {pattern!r} в {stream}"),
+        )
 
-    def expect(self, pattern: str, stream: str = "stdout", timeout: float = DEFAULT_TIMEOUT,
-               flags: int = 0) -> re.Match:
-        """Как `wait_for`, но ищет после предыдущего совпадения `expect` в этом потоке."""
+    def expect(
+        self,
+        pattern: str,
+        stream: str = "stdout",
+        timeout: float = DEFAULT_TIMEOUT,
+        flags: int = 0,
+    ) -> re.Match:
+        """Как `wait_for`, но ищет после предыдущего совпадения `expect` в этом
+        потоке."""
         regex = re.compile(pattern, flags)
         accumulator = self._streams[stream]
         start = accumulator.cursor
-        match = accumulator.wait(lambda text: regex.search(text, start), timeout,
-                                 self._describe(f"не дождались {pattern!r} в {stream} после позиции {start}"))
+        match = accumulator.wait(
+            lambda text: regex.search(text, start),
+            timeout,
+            self._describe(
+                f"не дождались {pattern!r} в {stream} после позиции {start}"
+            ),
+        )
         accumulator.cursor = match.end()
         return match
 
@@ -194,7 +233,9 @@ class Program:
         try:
             code = self.process.wait(timeout)
         except subprocess.TimeoutExpired:
-            raise AssertionError(self._describe(f"процесс не завершился за {timeout} с")()) from None
+            raise AssertionError(
+                self._describe(f"процесс не завершился за {timeout} с")()
+            ) from None
         for accumulator in self._streams.values():
             accumulator.join(timeout)
         return code
@@ -219,7 +260,9 @@ class Program:
 
     def assert_no_traceback(self) -> None:
         for name in ("stdout", "stderr"):
-            assert "Traceback" not in self._streams[name].text, self._describe(f"трассировка в {name}")()
+            assert "Traceback" not in self._streams[name].text, self._describe(
+                f"трассировка в {name}"
+            )()
 
 
 def lab_program(task: str, name: str) -> Path:
@@ -227,10 +270,25 @@ def lab_program(task: str, name: str) -> Path:
     return LAB / task / name
 
 
-def start_server(launch: Callable[..., Program], task: str, *args: str,
-                 timeout: float = DEFAULT_TIMEOUT) -> Program:
-    """Запускает server.py задания на свободном порту и узнаёт порт из его первой строки."""
-    server = launch([PYTHON, lab_program(task, "server.py"), "--host", "127.0.0.1", "--port", "0", *args])
+def start_server(
+    launch: Callable[..., Program],
+    task: str,
+    *args: str,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Program:
+    """Запускает server.py задания на свободном порту и узнаёт порт из его первой
+    строки."""
+    server = launch(
+        [
+            PYTHON,
+            lab_program(task, "server.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            *args,
+        ]
+    )
 
     def bound_port() -> int | None:
         for text in (server.stderr, server.stdout):
@@ -239,9 +297,14 @@ def start_server(launch: Callable[..., Program], task: str, *args: str,
             if match:
                 return int(match.group(2))
         if not server.running:
-            raise AssertionError(server._describe("сервер завершился, не назвав адрес")())
+            raise AssertionError(
+                server._describe("сервер завершился, не назвав адрес")()
+            )
         return None
 
-    server.port = wait_until(bound_port, timeout,
-                             message=server._describe("сервер не назвал адрес в первой строке"))
+    server.port = wait_until(
+        bound_port,
+        timeout,
+        message=server._describe("сервер не назвал адрес в первой строке"),
+    )
     return server

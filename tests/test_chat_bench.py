@@ -19,7 +19,6 @@ import threading
 import time
 
 import pytest
-
 from support import PYTHON, ROOT, program_env, start_server, wait_until
 
 BENCH = ROOT / "tools" / "chat_bench.py"
@@ -32,7 +31,11 @@ def run_bench(out, *args: str) -> dict:
     """Прогон стенда подпроцессом, как из терминала; возвращает его JSON."""
     result = subprocess.run(
         [PYTHON, BENCH, "--scale", "tiny", "--out", str(out), "--json", "-q", *args],
-        cwd=ROOT, env=program_env(), capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=program_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -59,8 +62,12 @@ def test_report_is_written_as_json_and_markdown(tiny):
     assert "| Сценарий | Сервер | Доставок/с | p50, мс | p99, мс |" in markdown
     assert "```mermaid\nxychart-beta" in markdown
     machine = report["machine"]
-    for fact in (machine["cpu"], f"ядер {machine['cores']}", f"Python {machine['python']}",
-                 "python tools/chat_bench.py --scale tiny"):
+    for fact in (
+        machine["cpu"],
+        f"ядер {machine['cores']}",
+        f"Python {machine['python']}",
+        "python tools/chat_bench.py --scale tiny",
+    ):
         assert fact in markdown
     assert (out / "logs" / "scenario1-task4.log").is_file()
 
@@ -72,7 +79,9 @@ def test_every_message_arrives_intact(tiny, number):
     assert row["delivered"] == row["expected"] > 0, row
     assert (row["lost"], row["corrupted"], row["unsent"]) == (0, 0, 0), row
     assert row["tracebacks"] == 0, row
-    assert row["p99_ms"] is not None and row["peak_threads"] > 0 and row["peak_rss_mb"] > 0
+    assert (
+        row["p99_ms"] is not None and row["peak_threads"] > 0 and row["peak_rss_mb"] > 0
+    )
 
 
 def test_stalled_reader_is_disconnected_and_memory_stays_bounded(tiny):
@@ -92,8 +101,11 @@ def test_stalled_reader_is_compared_with_scenario_1_rounds_on_the_same_server(ti
     row = run_of(report, 4)
     assert len(row["plain_rounds"]) == len(row["rounds"])
     assert row["plain_lost"] == 0 and row["plain_deliveries_per_s"] > 0
-    target = next(t for t in report["targets"]
-                  if t["target"] == "доставок/с остальным ≥ 0,9× сценария 1")
+    target = next(
+        t
+        for t in report["targets"]
+        if t["target"] == "доставок/с остальным ≥ 0,9× сценария 1"
+    )
     ratio = row["deliveries_per_s"] / row["plain_deliveries_per_s"]
     assert target["value"].startswith(f"{ratio:.2f}×")
     assert "медиана по парам раундов" in target["value"]
@@ -113,7 +125,8 @@ def test_rounds_are_merged_into_one_row(tiny):
 
 
 def test_scale_scenario_runs_both_servers_round_by_round(tmp_path):
-    """Сценарий 3: оба сервера одновременно, раунды через один; p99 — по всем раундам."""
+    """Сценарий 3: оба сервера одновременно, раунды через один; p99 — по всем
+    раундам."""
     report = run_bench(tmp_path, "--scenarios", "3")
     rounds = chat_bench.SCALES["tiny"]["scale"]["rounds"]
     ours, naive = run_of(report, 3), run_of(report, 3, "naive")
@@ -130,7 +143,12 @@ def test_idle_connections_are_closed_after_the_handshake_timeout(tiny):
     row = run_of(report, 5)
     assert row["idle_closed"] == row["idle_total"] > 0
     first, last = row["idle_closed_after_s"]
-    assert 0.95 * row["handshake_timeout_s"] <= first <= last < row["handshake_timeout_s"] + 5
+    assert (
+        0.95 * row["handshake_timeout_s"]
+        <= first
+        <= last
+        < row["handshake_timeout_s"] + 5
+    )
 
 
 def test_hostile_checks_pass_and_no_escape_reaches_chatters(tiny):
@@ -153,7 +171,9 @@ def test_targets_are_evaluated_for_our_server(tiny):
 
 def test_bench_catches_what_the_naive_relay_lets_through(tmp_path):
     """Тот же стенд на наивном ретрансляторе: мусор и escape доходят, ответов нет."""
-    row = run_of(run_bench(tmp_path, "--servers", "naive", "--scenarios", "6"), 6, "naive")
+    row = run_of(
+        run_bench(tmp_path, "--servers", "naive", "--scenarios", "6"), 6, "naive"
+    )
     assert row["corrupted"] > 0  # случайные байты и строка в 1 МиБ разосланы болтающим
     assert row["escapes_leaked"] > 0  # presence с ESC в имени разослан как есть
     checks = {check["check"]: check["ok"] for check in row["checks"]}
@@ -161,10 +181,14 @@ def test_bench_catches_what_the_naive_relay_lets_through(tmp_path):
 
 
 def test_naive_relay_forwards_raw_bytes_to_everyone_else(launch):
-    relay = launch([PYTHON, BENCH, "--naive-relay", "--host", "127.0.0.1", "--port", "0"])
+    relay = launch(
+        [PYTHON, BENCH, "--naive-relay", "--host", "127.0.0.1", "--port", "0"]
+    )
     port = int(relay.wait_for(r"127\.0\.0\.1:(\d+)", "stderr").group(1))
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as alice, \
-            socket.create_connection(("127.0.0.1", port), timeout=5) as bob:
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=5) as alice,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as bob,
+    ):
         # Когда «ping» от второго дошёл до первого, в списке ретранслятора уже оба.
         bob.sendall(b"ping")
         assert alice.recv(1024) == b"ping"
@@ -192,7 +216,10 @@ class Chatter:
         self.data = b""
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
-        wait_until(lambda: b'"response": 202' in self.data, message=f"{name} не зарегистрирован")
+        wait_until(
+            lambda: b'"response": 202' in self.data,
+            message=f"{name} не зарегистрирован",
+        )
 
     def _read(self) -> None:
         while True:
@@ -212,9 +239,12 @@ def test_hostile_input_against_a_running_server(launch):
     """Враждебные проверки стенда — обычным тестом против сервера из фикстуры."""
     server = start_server(launch, "task4", "-q")
     alice, bob = Chatter(server.port, "alice"), Chatter(server.port, "bob")
-    config = dict(chat_bench.SCALES["tiny"]["hostile"], wrong_shapes=100, resets=2, escape_msgs=4)
-    probes = chat_bench.HostileProbes(("127.0.0.1", server.port), config,
-                                      time.monotonic() + 10, victim="alice")
+    config = dict(
+        chat_bench.SCALES["tiny"]["hostile"], wrong_shapes=100, resets=2, escape_msgs=4
+    )
+    probes = chat_bench.HostileProbes(
+        ("127.0.0.1", server.port), config, time.monotonic() + 10, victim="alice"
+    )
     probes.start()
     probes.join()
     failed = [result for result in probes.results if not result["ok"]]

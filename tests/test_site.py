@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import ROOT
 
-PAGES = ["index.html", "lab1/index.html"] + [f"lab1/task{n}/index.html" for n in range(1, 6)]
+PAGES = ["index.html", "lab1/index.html"] + [
+    f"lab1/task{n}/index.html" for n in range(1, 6)
+]
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,11 @@ def site(tmp_path_factory) -> tuple[Path, str]:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
@@ -50,7 +55,7 @@ def test_cyrillic_headings_get_readable_anchors(site):
 def test_no_embedded_code_block_is_empty(site):
     """Двойная страховка к стражу: пустой блок кода на странице — всегда ошибка."""
     out, _ = site
-    empty = re.compile(r'<code>\s*</code>')
+    empty = re.compile(r"<code>\s*</code>")
     for page in PAGES:
         html = (out / page).read_text(encoding="utf-8")
         assert not empty.search(html), page

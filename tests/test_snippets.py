@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import ROOT, program_env
 
 TOOL = ROOT / "tools" / "snippets.py"
@@ -37,45 +36,45 @@ HTML = "laboratory_work_1/task9/index.html"
 
 # Номера строк важны: тесты ссылаются на них (см. комментарии справа).
 MOD_LINES = [
-    '"""Модуль для проверки стража.',          # 1  строка документации модуля 1–4
+    '"""Модуль для проверки стража.',  # 1  строка документации модуля 1–4
     "",
     "Вторая строка документации.",
     '"""',
-    "",                                          # 5
+    "",  # 5
     "import sys",
     "",
-    "LIMIT = 10",                                # 8
+    "LIMIT = 10",  # 8
     "",
     "",
-    "def greet(name):",                          # 11
+    "def greet(name):",  # 11
     '    """Приветствие."""',
     '    message = "Привет, " + name',
-    "    return message",                        # 14
+    "    return message",  # 14
     "",
     "",
-    "@decorator_one",                            # 17 заголовок decorated: 17–24
+    "@decorator_one",  # 17 заголовок decorated: 17–24
     "@decorator_two(",
     '    "аргумент",',
     ")",
-    "def decorated(",                            # 21
+    "def decorated(",  # 21
     "    first,",
     "    second,",
-    "):",                                        # 24
-    "    total = first + second",                # 25
-    "    print(",                                # 26 вызов 26–29
+    "):",  # 24
+    "    total = first + second",  # 25
+    "    print(",  # 26 вызов 26–29
     '        "сумма",',
     "        total,",
     "    )",
-    "    return total",                          # 30
+    "    return total",  # 30
     "",
     "",
-    "def main():",                               # 33
-    '    """Точка входа.',                       # 34 строка документации 34–37
+    "def main():",  # 33
+    '    """Точка входа.',  # 34 строка документации 34–37
     "",
     "    Подробности.",
     '    """',
     '    greet("мир")',
-    "    return 0",                              # 39
+    "    return 0",  # 39
 ]
 MOD_TEXT = "\n".join(MOD_LINES) + "\n"
 MOD_RANGES = [(1, 8), (11, 14), (17, 30), (33, 39)]
@@ -88,16 +87,19 @@ HTML_TEXT = """<!doctype html>
 """
 
 
-def block(spec: str, linenums: str | None = "auto", indent: str = "    ",
-          lang: str = "python", extra: str = "") -> str:
+def block(
+    spec: str,
+    linenums: str | None = "auto",
+    indent: str = "    ",
+    lang: str = "python",
+    extra: str = "",
+) -> str:
     """Блок кода с одной директивой; linenums="auto" — начало диапазона из spec."""
     if linenums == "auto":
         parts = spec.split(":")
         linenums = parts[1] if len(parts) == 3 else "1"
     attrs = f' linenums="{linenums}"' if linenums is not None else ""
-    return (f'{indent}```{lang}{attrs}{extra}\n'
-            f'{indent}--8<-- "{spec}"\n'
-            f"{indent}```\n")
+    return f'{indent}```{lang}{attrs}{extra}\n{indent}--8<-- "{spec}"\n{indent}```\n'
 
 
 def page(*blocks: str) -> str:
@@ -111,7 +113,9 @@ def mod_blocks(ranges=MOD_RANGES, shift: int = 0) -> list[str]:
     return [block(f"{MOD}:{a + shift}:{b + shift}") for a, b in ranges]
 
 
-GOOD_PAGE = page(*mod_blocks(), block(f"{HTML}:1:5", lang="html", extra=' title="index.html"'))
+GOOD_PAGE = page(
+    *mod_blocks(), block(f"{HTML}:1:5", lang="html", extra=' title="index.html"')
+)
 
 
 def make_tree(root: Path, page_text: str = GOOD_PAGE, mod_text: str = MOD_TEXT) -> Path:
@@ -148,8 +152,15 @@ def structural(root: Path) -> list:
 
 
 def run_tool(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(TOOL), *args], cwd=cwd or Path("/"),
-                          env=program_env(), capture_output=True, text=True, encoding="utf-8", timeout=30)
+    return subprocess.run(
+        [sys.executable, str(TOOL), *args],
+        cwd=cwd or Path("/"),
+        env=program_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=30,
+    )
 
 
 # ---------------------------------------------------------------- исправная страница
@@ -161,10 +172,17 @@ def test_good_page_is_unreviewed_until_lock_then_passes(tmp_path):
     # структурно всё в порядке: не хватает только проверки человеком
     assert {p.kind for p in problems} == {snippets.UNREVIEWED}
     assert len(problems) == 5
-    assert "не проверен: запустите `python tools/snippets.py lock`" in problems[0].message
+    assert (
+        "не проверен: запустите `python tools/snippets.py lock`" in problems[0].message
+    )
 
     result = snippets.lock(tmp_path)
-    assert (result.problems, result.added, result.updated, result.removed) == ([], 5, 0, 0)
+    assert (result.problems, result.added, result.updated, result.removed) == (
+        [],
+        5,
+        0,
+        0,
+    )
     assert snippets.check(tmp_path) == []
 
     done = run_tool("check", "--root", str(tmp_path))
@@ -180,59 +198,96 @@ def test_lock_file_format_is_stable_json_one_entry_per_line(tmp_path):
     assert data["version"] == 1
     first = data["snippets"][0]
     assert list(first) == ["page", "file", "ordinal", "start", "end", "sha256"]
-    expected = hashlib.sha256("\n".join(HTML_TEXT.split("\n")[0:5]).encode()).hexdigest()
-    assert first == {"page": "docs/page.md", "file": HTML, "ordinal": 1, "start": 1, "end": 5,
-                     "sha256": expected}
-    assert [(e["file"], e["ordinal"]) for e in data["snippets"]][1:] == [(MOD, n) for n in (1, 2, 3, 4)]
+    expected = hashlib.sha256(
+        "\n".join(HTML_TEXT.split("\n")[0:5]).encode()
+    ).hexdigest()
+    assert first == {
+        "page": "docs/page.md",
+        "file": HTML,
+        "ordinal": 1,
+        "start": 1,
+        "end": 5,
+        "sha256": expected,
+    }
+    assert [(e["file"], e["ordinal"]) for e in data["snippets"]][1:] == [
+        (MOD, n) for n in (1, 2, 3, 4)
+    ]
     # одна запись — одна строка файла
-    assert sum(1 for line in text.splitlines() if line.strip().startswith('{"page"')) == 5
+    assert (
+        sum(1 for line in text.splitlines() if line.strip().startswith('{"page"')) == 5
+    )
     # повторный lock ничего не меняет
     assert (snippets.lock(tmp_path).updated, snippets.lock(tmp_path).added) == (0, 0)
     assert (tmp_path / "docs" / "snippets.lock").read_text(encoding="utf-8") == text
 
 
 def test_pieces_of_a_function_at_statement_boundaries_are_fine(tmp_path):
-    # длинную функцию разбирают по частям: заголовок с первой строкой тела, потом остальное
+    # длинную функцию разбирают по частям: заголовок
+    # с первой строкой тела, потом остальное
     ranges = [(1, 8), (11, 14), (17, 25), (26, 29), (30, 30), (33, 39)]
     make_tree(tmp_path, page(*mod_blocks(ranges)))
     assert structural(tmp_path) == []
 
 
 def test_whole_file_form_and_single_quotes_are_accepted(tmp_path):
-    make_tree(tmp_path, page(
-        block(MOD).replace('linenums="1"', "linenums='1'"),
-        block(HTML, lang="html"),
-    ))
+    make_tree(
+        tmp_path,
+        page(
+            block(MOD).replace('linenums="1"', "linenums='1'"),
+            block(HTML, lang="html"),
+        ),
+    )
     assert structural(tmp_path) == []
 
 
 def test_markdown_include_outside_a_fence_only_needs_to_exist(tmp_path):
-    make_tree(tmp_path, page(*mod_blocks()) + '\n--8<-- "docs/part.md"\n\n--8<-- "docs/nothing.md"\n')
-    (tmp_path / "docs" / "part.md").write_text("| a | b |\n|---|---|\n", encoding="utf-8")
+    make_tree(
+        tmp_path,
+        page(*mod_blocks()) + '\n--8<-- "docs/part.md"\n\n--8<-- "docs/nothing.md"\n',
+    )
+    (tmp_path / "docs" / "part.md").write_text(
+        "| a | b |\n|---|---|\n", encoding="utf-8"
+    )
     problems = structural(tmp_path)
     assert [(p.kind, p.line) for p in problems] == [
-        (snippets.MISSING, page_line(tmp_path, "docs/nothing.md"))]
+        (snippets.MISSING, page_line(tmp_path, "docs/nothing.md"))
+    ]
 
 
-# ---------------------------------------------------------------- пункт 1: файл и диапазон
+# ------------------------------------------------------------- пункт 1: файл и диапазон
 
 
-@pytest.mark.parametrize("spec, kind, words", [
-    ("laboratory_work_1/task9/nope.py:1:3", "missing", "файл не найден: laboratory_work_1/task9/nope.py"),
-    (f"{MOD}:33:45", "out-of-range", "конец 45 за концом файла: в файле 39 строк"),
-    (f"{MOD}:39:33", "reversed", "диапазон перевёрнут: начало 39 больше конца 33"),
-    (f"{MOD}:0:8", "zero-start", "начало 0: строки нумеруются с 1"),
-    (f"{MOD}:15:16", "blank-range", "диапазон 15:16 пустой: в нём только пустые строки"),
-])
+@pytest.mark.parametrize(
+    "spec, kind, words",
+    [
+        (
+            "laboratory_work_1/task9/nope.py:1:3",
+            "missing",
+            "файл не найден: laboratory_work_1/task9/nope.py",
+        ),
+        (f"{MOD}:33:45", "out-of-range", "конец 45 за концом файла: в файле 39 строк"),
+        (f"{MOD}:39:33", "reversed", "диапазон перевёрнут: начало 39 больше конца 33"),
+        (f"{MOD}:0:8", "zero-start", "начало 0: строки нумеруются с 1"),
+        (
+            f"{MOD}:15:16",
+            "blank-range",
+            "диапазон 15:16 пустой: в нём только пустые строки",
+        ),
+    ],
+)
 def test_bad_ranges_are_reported_at_the_directive(tmp_path, spec, kind, words):
     make_tree(tmp_path, page(block(f"{MOD}:1:14"), block(spec), block(f"{MOD}:17:39")))
     problems = structural(tmp_path)
     line = page_line(tmp_path, f'"{spec}"')
-    assert [str(p) for p in problems] == [f'docs/page.md:{line}: {words} [--8<-- "{spec}"]']
+    assert [str(p) for p in problems] == [
+        f'docs/page.md:{line}: {words} [--8<-- "{spec}"]'
+    ]
     assert problems[0].kind == kind
 
 
-@pytest.mark.parametrize("spec", [f"{MOD}:12", f"{MOD}:main", f"{MOD}:1:5,8:9", f";{MOD}:1:5"])
+@pytest.mark.parametrize(
+    "spec", [f"{MOD}:12", f"{MOD}:main", f"{MOD}:1:5,8:9", f";{MOD}:1:5"]
+)
 def test_other_forms_ask_for_path_start_end(tmp_path, spec):
     make_tree(tmp_path, page(block(spec, linenums="1")))
     problems = structural(tmp_path)
@@ -241,7 +296,11 @@ def test_other_forms_ask_for_path_start_end(tmp_path, spec):
 
 
 def test_block_form_and_broken_directive_lines_are_reported(tmp_path):
-    text = page(*mod_blocks()) + f'\n--8<--\n{MOD}\n--8<--\n\n```python linenums="1"\n--8<-- "{MOD}:1:8" \n```\n'
+    text = (
+        page(*mod_blocks())
+        + f"\n--8<--\n{MOD}\n--8<--\n\n"
+        + f'```python linenums="1"\n--8<-- "{MOD}:1:8" \n```\n'
+    )
     make_tree(tmp_path, text)
     problems = structural(tmp_path)
     messages = [p.message for p in problems]
@@ -249,7 +308,7 @@ def test_block_form_and_broken_directive_lines_are_reported(tmp_path):
     assert any("pymdownx её не распознает" in m for m in messages)
 
 
-# ---------------------------------------------------------------- пункт 2: операторы целиком
+# ----------------------------------------------------------- пункт 2: операторы целиком
 
 
 def cut_messages(tmp_path, ranges) -> list[str]:
@@ -267,41 +326,57 @@ def test_start_inside_a_multiline_call_is_a_cut(tmp_path):
 
 def test_end_inside_a_docstring_is_a_cut(tmp_path):
     messages = cut_messages(tmp_path, [(1, 8), (11, 14), (17, 30), (33, 35), (36, 39)])
-    assert messages[0] == ('конец 35 режет оператор в строках 34–37 '
-                           '(строка документации «"""Точка входа.»)')
+    assert messages[0] == (
+        "конец 35 режет оператор в строках 34–37 "
+        '(строка документации «"""Точка входа.»)'
+    )
     assert messages[1].startswith("начало 36 режет оператор в строках 34–37")
     # и строка документации модуля — тоже атом
     assert cut_messages(tmp_path, [(1, 2), (3, 8), (11, 39)])[0].startswith(
-        "конец 2 режет оператор в строках 1–4 (строка документации")
+        "конец 2 режет оператор в строках 1–4 (строка документации"
+    )
 
 
 def test_cutting_a_decorated_def_header_is_a_cut(tmp_path):
     # между декоратором и def
     messages = cut_messages(tmp_path, [(1, 8), (11, 17), (18, 39)])
     assert messages == [
-        "конец 17 режет оператор в строках 17–24 (заголовок def decorated «@decorator_one»)",
-        "начало 18 режет оператор в строках 17–24 (заголовок def decorated «@decorator_one»)",
+        "конец 17 режет оператор в строках 17–24 "
+        "(заголовок def decorated «@decorator_one»)",
+        "начало 18 режет оператор в строках 17–24 "
+        "(заголовок def decorated «@decorator_one»)",
     ]
     # и посреди многострочной сигнатуры
     assert cut_messages(tmp_path, [(1, 8), (11, 22), (23, 39)])[0].startswith(
-        "конец 22 режет оператор в строках 17–24 (заголовок def decorated")
+        "конец 22 режет оператор в строках 17–24 (заголовок def decorated"
+    )
     # а с def (без декораторов) начинать нельзя: декораторы — часть заголовка
     assert cut_messages(tmp_path, [(1, 14), (21, 39)])[0].startswith(
-        "начало 21 режет оператор в строках 17–24")
+        "начало 21 режет оператор в строках 17–24"
+    )
 
 
 def test_multiline_conditions_and_one_line_bodies_are_atoms(tmp_path):
-    code = "\n".join([
-        "def check(a, b):",        # 1
-        "    if (a and",           # 2 заголовок if 2–3
-        "            b):",
-        "        # комментарий",    # 4
-        "        return 1",        # 5
-        "    while a: a = (",      # 6 заголовок while с телом на той же строке 6–7
-        "        0)",
-        "    return 0",            # 8
-    ]) + "\n"
-    make_tree(tmp_path, page(block(f"{MOD}:1:2"), block(f"{MOD}:3:6"), block(f"{MOD}:7:8")), mod_text=code)
+    code = (
+        "\n".join(
+            [
+                "def check(a, b):",  # 1
+                "    if (a and",  # 2 заголовок if 2–3
+                "            b):",
+                "        # комментарий",  # 4
+                "        return 1",  # 5
+                "    while a: a = (",  # 6 заголовок while с телом на той же строке 6–7
+                "        0)",
+                "    return 0",  # 8
+            ]
+        )
+        + "\n"
+    )
+    make_tree(
+        tmp_path,
+        page(block(f"{MOD}:1:2"), block(f"{MOD}:3:6"), block(f"{MOD}:7:8")),
+        mod_text=code,
+    )
     messages = [p.message for p in structural(tmp_path) if p.kind == snippets.CUT]
     assert messages == [
         "конец 2 режет оператор в строках 2–3 (заголовок if «if (a and»)",
@@ -321,7 +396,7 @@ def test_file_that_does_not_parse_is_reported(tmp_path):
     assert problems[0].message.startswith("файл не разбирается Python (строка 1)")
 
 
-# ---------------------------------------------------------------- пункт 3: блок кода и linenums
+# -------------------------------------------------------- пункт 3: блок кода и linenums
 
 
 def test_wrong_and_missing_linenums(tmp_path):
@@ -331,16 +406,18 @@ def test_wrong_and_missing_linenums(tmp_path):
     make_tree(tmp_path, page(*blocks))
     problems = structural(tmp_path)
     assert [str(p) for p in problems] == [
-        f'docs/page.md:{page_line(tmp_path, ":11:14")}: linenums="10" не совпадает с началом диапазона: '
-        f'нужно linenums="11" [--8<-- "{MOD}:11:14"]',
-        f'docs/page.md:{page_line(tmp_path, ":17:30")}: у блока кода нет linenums: '
+        f'docs/page.md:{page_line(tmp_path, ":11:14")}: linenums="10" '
+        f'не совпадает с началом диапазона: нужно linenums="11" [--8<-- "{MOD}:11:14"]',
+        f"docs/page.md:{page_line(tmp_path, ':17:30')}: у блока кода нет linenums: "
         f'нужно linenums="17" [--8<-- "{MOD}:17:30"]',
     ]
     assert [p.kind for p in problems] == [snippets.WRONG_LINENUMS, snippets.NO_LINENUMS]
 
 
 def test_one_directive_per_fence_and_nothing_else_inside(tmp_path):
-    two = block(f"{MOD}:1:8").replace("    ```\n", f'    --8<-- "{MOD}:11:14"\n    ```\n', 1)
+    two = block(f"{MOD}:1:8").replace(
+        "    ```\n", f'    --8<-- "{MOD}:11:14"\n    ```\n', 1
+    )
     make_tree(tmp_path, page(two, *mod_blocks()[2:]))
     problems = structural(tmp_path)
     second = page_line(tmp_path, ":11:14")
@@ -354,7 +431,7 @@ def test_one_directive_per_fence_and_nothing_else_inside(tmp_path):
 def test_lab_code_outside_a_fence_and_misindented_directive(tmp_path):
     make_tree(tmp_path, page(*mod_blocks()[:3]) + f'\n--8<-- "{MOD}:33:39"\n')
     assert [p.kind for p in structural(tmp_path)] == [snippets.NO_FENCE]
-    shifted = block(f"{MOD}:33:39").replace('    --8<--', '        --8<--')
+    shifted = block(f"{MOD}:33:39").replace("    --8<--", "        --8<--")
     make_tree(tmp_path, page(*mod_blocks()[:3], shifted))
     assert [p.kind for p in structural(tmp_path)] == [snippets.INDENT]
 
@@ -366,10 +443,10 @@ def test_gap_in_the_middle_and_at_the_end(tmp_path):
     make_tree(tmp_path, page(*mod_blocks([(1, 8), (17, 30), (33, 38)])))
     problems = structural(tmp_path)
     assert [str(p) for p in problems] == [
-        f'docs/page.md:{page_line(tmp_path, ":17:30")}: строки 11–14 файла {MOD} не показаны на странице '
-        f'[--8<-- "{MOD}:17:30"]',
-        f'docs/page.md:{page_line(tmp_path, ":33:38")}: строка 39 файла {MOD} не показана на странице '
-        f'[--8<-- "{MOD}:33:38"]',
+        f"docs/page.md:{page_line(tmp_path, ':17:30')}: "
+        f'строки 11–14 файла {MOD} не показаны на странице [--8<-- "{MOD}:17:30"]',
+        f"docs/page.md:{page_line(tmp_path, ':33:38')}: "
+        f'строка 39 файла {MOD} не показана на странице [--8<-- "{MOD}:33:38"]',
     ]
     assert {p.kind for p in problems} == {snippets.GAP}
 
@@ -378,19 +455,31 @@ def test_overlap_and_out_of_order(tmp_path):
     make_tree(tmp_path, page(*mod_blocks([(1, 14), (11, 30), (33, 39)])))
     problems = structural(tmp_path)
     assert [(p.kind, p.line, p.message) for p in problems] == [
-        (snippets.OVERLAP, page_line(tmp_path, ":11:30"), "диапазон 11:30 перекрывается с предыдущим 1:14")]
+        (
+            snippets.OVERLAP,
+            page_line(tmp_path, ":11:30"),
+            "диапазон 11:30 перекрывается с предыдущим 1:14",
+        )
+    ]
 
     make_tree(tmp_path, page(*mod_blocks([(1, 8), (17, 30), (11, 14), (33, 39)])))
     problems = structural(tmp_path)
     assert [(p.kind, p.line, p.message) for p in problems] == [
-        (snippets.OUT_OF_ORDER, page_line(tmp_path, ":11:14"),
-         "диапазон 11:14 стоит после 17:30: код показывается сверху вниз")]
+        (
+            snippets.OUT_OF_ORDER,
+            page_line(tmp_path, ":11:14"),
+            "диапазон 11:14 стоит после 17:30: код показывается сверху вниз",
+        )
+    ]
 
 
 def test_coverage_is_per_page_and_per_file(tmp_path):
-    # вторая страница показывает только кусок файла — ей это тоже засчитывается как пропуск
+    # вторая страница показывает только кусок
+    # файла — ей это тоже засчитывается как пропуск
     make_tree(tmp_path)
-    (tmp_path / "docs" / "other.md").write_text(page(block(f"{MOD}:11:14")), encoding="utf-8")
+    (tmp_path / "docs" / "other.md").write_text(
+        page(block(f"{MOD}:11:14")), encoding="utf-8"
+    )
     problems = structural(tmp_path)
     assert {(p.path, p.kind) for p in problems} == {("docs/other.md", snippets.GAP)}
     assert [p.message for p in problems] == [
@@ -409,8 +498,10 @@ def test_changed_text_after_lock(tmp_path):
     problems = snippets.check(tmp_path)
     line = page_line(tmp_path, ":11:14")
     assert [str(p) for p in problems] == [
-        f"docs/page.md:{line}: текст изменился с последней проверки: перечитайте текст вокруг, "
-        f'поправьте страницу и запустите `python tools/snippets.py lock` [--8<-- "{MOD}:11:14"]']
+        f"docs/page.md:{line}: текст изменился с последней проверки: "
+        "перечитайте текст вокруг, поправьте страницу и запустите "
+        f'`python tools/snippets.py lock` [--8<-- "{MOD}:11:14"]'
+    ]
     assert problems[0].kind == snippets.CHANGED
     # после lock (автор перечитал текст) всё снова в порядке
     assert snippets.lock(tmp_path).updated == 1
@@ -419,7 +510,9 @@ def test_changed_text_after_lock(tmp_path):
 
 def test_edited_range_on_page_needs_lock_and_new_directive_is_unreviewed(tmp_path):
     locked_tree(tmp_path)
-    set_page(tmp_path, page(*mod_blocks([(1, 8), (11, 14), (17, 25), (26, 30), (33, 39)])))
+    set_page(
+        tmp_path, page(*mod_blocks([(1, 8), (11, 14), (17, 25), (26, 30), (33, 39)]))
+    )
     problems = snippets.check(tmp_path)
     assert [(p.kind, p.line) for p in problems] == [
         (snippets.CHANGED, page_line(tmp_path, ":17:25")),
@@ -438,11 +531,15 @@ def test_stale_lock_entry_is_reported_at_its_lock_line(tmp_path):
     locked_tree(tmp_path)
     set_page(tmp_path, page(*mod_blocks()))  # убрали блок index.html
     problems = snippets.check(tmp_path)
-    lock_lines = (tmp_path / "docs" / "snippets.lock").read_text(encoding="utf-8").split("\n")
+    lock_lines = (
+        (tmp_path / "docs" / "snippets.lock").read_text(encoding="utf-8").split("\n")
+    )
     line = next(i for i, text in enumerate(lock_lines, 1) if HTML in text)
     assert [str(p) for p in problems] == [
         f"docs/snippets.lock:{line}: запись не соответствует ни одному фрагменту "
-        f"(docs/page.md, {HTML} №1, строки 1–5): запустите `python tools/snippets.py lock`"]
+        f"(docs/page.md, {HTML} №1, строки 1–5): "
+        "запустите `python tools/snippets.py lock`"
+    ]
     assert snippets.lock(tmp_path).removed == 1
     assert snippets.check(tmp_path) == []
 
@@ -456,7 +553,7 @@ def test_lock_refuses_while_pages_are_broken(tmp_path):
     assert not (tmp_path / "docs" / "snippets.lock").exists()
 
 
-# ---------------------------------------------------------------- fix: код только сдвинулся
+# ------------------------------------------------------------ fix: код только сдвинулся
 
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n"])
@@ -467,54 +564,90 @@ def test_fix_after_a_line_inserted_at_the_top(tmp_path, newline):
     done = run_tool("check", "--root", str(tmp_path))
     assert done.returncode == 1
     first = page_line(tmp_path, ":1:8")
-    assert (f'docs/page.md:{first}: код сдвинулся: строки 2–9; запустите `python tools/snippets.py fix` '
-            f'[--8<-- "{MOD}:1:8"]') in done.stdout.splitlines()
-    assert all(line.startswith(("docs/page.md:", "docs/snippets.lock:")) for line in done.stdout.splitlines())
+    assert (
+        f"docs/page.md:{first}: код сдвинулся: строки 2–9; "
+        f'запустите `python tools/snippets.py fix` [--8<-- "{MOD}:1:8"]'
+    ) in done.stdout.splitlines()
+    assert all(
+        line.startswith(("docs/page.md:", "docs/snippets.lock:"))
+        for line in done.stdout.splitlines()
+    )
 
     done = run_tool("fix", "--root", str(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.splitlines()[:4] == [
-        f"docs/page.md:{page_line(tmp_path, f':{a + 1}:{b + 1}')}: диапазон {a}:{b} → {a + 1}:{b + 1}"
-        for a, b in MOD_RANGES]
-    assert done.stdout.splitlines()[-1] == "snippets: 5 фрагментов на 1 странице в порядке"
+        f"docs/page.md:{page_line(tmp_path, f':{a + 1}:{b + 1}')}: "
+        f"диапазон {a}:{b} → {a + 1}:{b + 1}"
+        for a, b in MOD_RANGES
+    ]
+    assert (
+        done.stdout.splitlines()[-1] == "snippets: 5 фрагментов на 1 странице в порядке"
+    )
     # страница изменилась ровно в числах диапазонов и linenums, остальное байт в байт
-    expected = page(*mod_blocks(shift=1), block(f"{HTML}:1:5", lang="html", extra=' title="index.html"'))
-    assert (tmp_path / "docs" / "page.md").read_bytes() == expected.replace("\n", newline).encode()
+    expected = page(
+        *mod_blocks(shift=1),
+        block(f"{HTML}:1:5", lang="html", extra=' title="index.html"'),
+    )
+    assert (tmp_path / "docs" / "page.md").read_bytes() == expected.replace(
+        "\n", newline
+    ).encode()
     assert snippets.check(tmp_path) == []
 
 
 def test_fix_repairs_later_ranges_and_still_reports_the_edited_one(tmp_path):
     locked_tree(tmp_path)
-    # новая строка внутри greet (диапазон 11:14): его текст изменился, дальше всё сдвинулось
-    (tmp_path / MOD).write_text(MOD_TEXT.replace("    return message\n",
-                                                 "    message += \"!\"\n    return message\n"),
-                                encoding="utf-8")
+    # новая строка внутри greet (диапазон 11:14):
+    # его текст изменился, дальше всё сдвинулось
+    (tmp_path / MOD).write_text(
+        MOD_TEXT.replace(
+            "    return message\n", '    message += "!"\n    return message\n'
+        ),
+        encoding="utf-8",
+    )
     fixes, problems = snippets.fix(tmp_path)
-    assert [(f.old, f.new) for f in fixes] == [((17, 30), (18, 31)), ((33, 39), (34, 40))]
+    assert [(f.old, f.new) for f in fixes] == [
+        ((17, 30), (18, 31)),
+        ((33, 39), (34, 40)),
+    ]
     greet_line = page_line(tmp_path, ":11:14")
     assert [(p.kind, p.line) for p in problems] == [
         (snippets.CHANGED, greet_line),
-        (snippets.GAP, page_line(tmp_path, ":18:31")),   # строка 15 новой greet не показана
+        # строка 15 новой greet не показана
+        (snippets.GAP, page_line(tmp_path, ":18:31")),
     ]
-    assert 'linenums="18"' in (tmp_path / "docs" / "page.md").read_text(encoding="utf-8")
+    assert 'linenums="18"' in (tmp_path / "docs" / "page.md").read_text(
+        encoding="utf-8"
+    )
     done = run_tool("fix", "--root", str(tmp_path))
     assert done.returncode == 1
     assert "сдвинувшихся диапазонов нет" in done.stdout
     # человек поправил страницу и перечитал текст — тогда lock и всё чисто
-    set_page(tmp_path, page(*mod_blocks([(1, 8), (11, 15), (18, 31), (34, 40)]),
-                            block(f"{HTML}:1:5", lang="html", extra=' title="index.html"')))
+    set_page(
+        tmp_path,
+        page(
+            *mod_blocks([(1, 8), (11, 15), (18, 31), (34, 40)]),
+            block(f"{HTML}:1:5", lang="html", extra=' title="index.html"'),
+        ),
+    )
     assert snippets.lock(tmp_path).problems == []
     assert snippets.check(tmp_path) == []
 
 
 def test_fix_after_lines_removed_past_the_end(tmp_path):
     locked_tree(tmp_path)
-    (tmp_path / MOD).write_text(MOD_TEXT.replace("import sys\n\n", ""), encoding="utf-8")
+    (tmp_path / MOD).write_text(
+        MOD_TEXT.replace("import sys\n\n", ""), encoding="utf-8"
+    )
     kinds = {p.kind for p in snippets.check(tmp_path)}
     assert snippets.OUT_OF_RANGE in kinds and snippets.MOVED in kinds
     fixes, problems = snippets.fix(tmp_path)
-    assert [(f.old, f.new) for f in fixes] == [((11, 14), (9, 12)), ((17, 30), (15, 28)), ((33, 39), (31, 37))]
-    # первый диапазон (1:8) потерял import — это меняет текст, и его должен перечитать человек
+    assert [(f.old, f.new) for f in fixes] == [
+        ((11, 14), (9, 12)),
+        ((17, 30), (15, 28)),
+        ((33, 39), (31, 37)),
+    ]
+    # первый диапазон (1:8) потерял import — это
+    # меняет текст, и его должен перечитать человек
     assert [p.kind for p in problems] == [snippets.CHANGED]
 
 
@@ -533,13 +666,16 @@ def test_fix_takes_the_nearest_place_and_refuses_a_tie(tmp_path):
     demo.write_text("x = 0\n\n" + text, encoding="utf-8")
     make_tree(tmp_path, page(block("extra/demo.py:3:4")))
     assert snippets.lock(tmp_path).problems == []
-    demo.write_text("x = 0\n" + text + text, encoding="utf-8")  # 2–3 и 4–5: оба в 1 строке от 3
+    # 2–3 и 4–5: оба в 1 строке от 3
+    demo.write_text("x = 0\n" + text + text, encoding="utf-8")
     fixes, problems = snippets.fix(tmp_path)
     assert fixes == []
     assert [str(p) for p in problems] == [
-        f"docs/page.md:{page_line(tmp_path, 'demo.py')}: код сдвинулся, но найден в нескольких местах "
-        "(строки 2–3, 4–5): поправьте диапазон вручную и запустите `python tools/snippets.py lock` "
-        '[--8<-- "extra/demo.py:3:4"]']
+        f"docs/page.md:{page_line(tmp_path, 'demo.py')}: "
+        "код сдвинулся, но найден в нескольких местах (строки 2–3, 4–5): "
+        "поправьте диапазон вручную и запустите `python tools/snippets.py lock` "
+        '[--8<-- "extra/demo.py:3:4"]'
+    ]
 
 
 # ---------------------------------------------------------------- настоящий репозиторий
@@ -548,7 +684,9 @@ def test_fix_takes_the_nearest_place_and_refuses_a_tie(tmp_path):
 def test_real_repository_docs_pass():
     done = run_tool("check", "--root", str(ROOT))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("snippets: ") and done.stdout.rstrip().endswith("в порядке")
+    assert done.stdout.startswith("snippets: ") and done.stdout.rstrip().endswith(
+        "в порядке"
+    )
 
 
 def test_default_root_works_from_any_directory(tmp_path):

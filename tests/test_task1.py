@@ -1,4 +1,5 @@
-"""Задание 1: приветствие по UDP — настоящие сервер и клиент, плюс «сырые» UDP-сокеты."""
+"""Задание 1: приветствие по UDP — настоящие сервер и клиент, плюс «сырые»
+UDP-сокеты."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import socket
 import time
 
 import pytest
-
 from support import PYTHON, lab_program, start_server, wait_until
 
 CLIENT = lab_program("task1", "client.py")
@@ -53,8 +53,13 @@ def test_several_concurrent_clients_are_all_served(launch):
     for client in clients:
         assert client.wait_exit() == 0
         assert client.stdout == "Ответ сервера: Hello, client\n"
-    wait_until(lambda: server.count(r"Сообщение от 127\.0\.0\.1:\d+: 'Hello, server'", "stderr") == 5,
-               message=lambda: server.stderr)
+    wait_until(
+        lambda: (
+            server.count(r"Сообщение от 127\.0\.0\.1:\d+: 'Hello, server'", "stderr")
+            == 5
+        ),
+        message=lambda: server.stderr,
+    )
     # у каждого клиента свой сокет, а значит, свой порт отправителя
     assert len(set(re.findall(r"Сообщение от 127\.0\.0\.1:(\d+):", server.stderr))) == 5
 
@@ -73,7 +78,10 @@ def test_silent_server_client_retries_then_gives_up(launch, silent_server):
         "Нет ответа за 0.2 с, отправляю ещё раз (попытка 2 из 3)",
         "Нет ответа за 0.2 с, отправляю ещё раз (попытка 3 из 3)",
     ]
-    assert lines[2] == f"Ошибка: сервер 127.0.0.1:{port} не ответил (попыток: 3, ожидание каждой: 0.2 с)."
+    assert (
+        lines[2] == f"Ошибка: сервер 127.0.0.1:{port} не ответил "
+        "(попыток: 3, ожидание каждой: 0.2 с)."
+    )
     assert len(lines) == 3
     assert client.stdout == ""
 
@@ -84,11 +92,14 @@ def test_zero_retries_means_single_attempt(launch, silent_server):
     assert client.wait_exit() == 1
     assert drain(silent_server) == [b"Hello, server"]
     assert client.stderr.splitlines() == [
-        f"Ошибка: сервер 127.0.0.1:{port} не ответил (попыток: 1, ожидание каждой: 0.1 с)."]
+        f"Ошибка: сервер 127.0.0.1:{port} не ответил "
+        "(попыток: 1, ожидание каждой: 0.1 с)."
+    ]
 
 
 def test_nobody_listening_is_reported_at_once(launch):
-    # Закрытый UDP-порт: ICMP «порт недоступен» приходит сразу, ждать все попытки не нужно.
+    # Закрытый UDP-порт: ICMP «порт недоступен»
+    # приходит сразу, ждать все попытки не нужно.
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -96,7 +107,10 @@ def test_nobody_listening_is_reported_at_once(launch):
     client = run_client(launch, port, "--timeout", "3", "--retries", "3")
     assert client.wait_exit() == 1
     assert time.monotonic() - started < 2.5
-    assert client.stderr == f"Ошибка: сервер 127.0.0.1:{port} недоступен: на этом порту никто не слушает.\n"
+    assert (
+        client.stderr == f"Ошибка: сервер 127.0.0.1:{port} недоступен: "
+        "на этом порту никто не слушает.\n"
+    )
     client.assert_no_traceback()
 
 
@@ -105,18 +119,24 @@ def test_garbage_and_huge_datagrams_do_not_kill_server(launch):
     address = ("127.0.0.1", server.port)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         raw.settimeout(5)
-        raw.sendto(b"\xff\xfe\xc3 \nbad", address)   # не UTF-8 и с переводом строки
-        assert raw.recv(1024) == b"Hello, client"   # отвечаем любой датаграмме разумной длины
-        raw.sendto(b"x" * 5000, address)            # длиннее MAX_DATAGRAM — без ответа
-        raw.sendto(b"", address)                    # пустая датаграмма — законна в UDP
-        assert raw.recv(1024) == b"Hello, client"   # это ответ на пустую, не на длинную
-    server.wait_for(r"Сообщение от 127\.0\.0\.1:\d+: '\ufffd\ufffd\ufffd \\nbad'", "stderr")
-    server.wait_for(r"WARNING 127\.0\.0\.1:\d+ прислал датаграмму длиннее 1024 байт", "stderr")
+        raw.sendto(b"\xff\xfe\xc3 \nbad", address)  # не UTF-8 и с переводом строки
+        # Отвечаем любой датаграмме разумной длины
+        assert raw.recv(1024) == b"Hello, client"
+        raw.sendto(b"x" * 5000, address)  # длиннее MAX_DATAGRAM — без ответа
+        raw.sendto(b"", address)  # пустая датаграмма — законна в UDP
+        assert raw.recv(1024) == b"Hello, client"  # это ответ на пустую, не на длинную
+    server.wait_for(
+        r"Сообщение от 127\.0\.0\.1:\d+: '\ufffd\ufffd\ufffd \\nbad'", "stderr"
+    )
+    server.wait_for(
+        r"WARNING 127\.0\.0\.1:\d+ прислал датаграмму длиннее 1024 байт", "stderr"
+    )
     client = run_client(launch, server.port)
     assert client.wait_exit() == 0
     assert client.stdout == "Ответ сервера: Hello, client\n"
     assert server.running
-    # Каждая строка лога — одна датаграмма: перевод строки из датаграммы не разорвал лог.
+    # Каждая строка лога — одна датаграмма:
+    # перевод строки из датаграммы не разорвал лог.
     assert all(line[:2].isdigit() for line in server.stderr.splitlines())
     server.assert_no_traceback()
 
@@ -127,7 +147,10 @@ def test_port_in_use_is_one_line_error(launch):
         port = busy.getsockname()[1]
         server = launch([PYTHON, SERVER, "--host", "127.0.0.1", "--port", str(port)])
         assert server.wait_exit() == 1
-    assert server.stderr == f"Ошибка: не удалось занять 127.0.0.1:{port}: порт уже занят.\n"
+    assert (
+        server.stderr
+        == f"Ошибка: не удалось занять 127.0.0.1:{port}: порт уже занят.\n"
+    )
     assert server.stdout == ""
 
 
@@ -157,8 +180,17 @@ def test_help(launch, program):
     assert "по умолчанию 5001" in shown.stdout
 
 
-@pytest.mark.parametrize("option", [["--timeout", "0"], ["--timeout", "nan"], ["--timeout", "inf"], ["--timeout", "1e12"],
-                                    ["--retries", "-1"], ["--port", "70000"]])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ["--timeout", "0"],
+        ["--timeout", "nan"],
+        ["--timeout", "inf"],
+        ["--timeout", "1e12"],
+        ["--retries", "-1"],
+        ["--port", "70000"],
+    ],
+)
 def test_client_rejects_bad_options(launch, option):
     client = launch([PYTHON, CLIENT, *option])
     assert client.wait_exit() == 2

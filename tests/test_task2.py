@@ -1,4 +1,5 @@
-"""Задание 2: математический сервис по TCP — клиент в обоих режимах и протокол «сырыми» сокетами."""
+"""Задание 2: математический сервис по TCP — клиент в обоих режимах и протокол «сырыми»
+сокетами."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
 
 CLIENT = lab_program("task2", "client.py")
@@ -31,7 +31,9 @@ def server(shared_server):
     log_start = len(shared_server.stderr)
     yield shared_server
     assert shared_server.running, shared_server.stderr
-    assert "Traceback" not in shared_server.stderr[log_start:], shared_server.stderr[log_start:]
+    assert "Traceback" not in shared_server.stderr[log_start:], shared_server.stderr[
+        log_start:
+    ]
 
 
 def run_client(launch, port: int, *args: str) -> Program:
@@ -55,7 +57,9 @@ class Wire:
     def response(self) -> dict:
         while b"\n" not in self.buffer:
             chunk = self.sock.recv(4096)
-            assert chunk, f"сервер закрыл соединение, не ответив; пришло: {self.buffer!r}"
+            assert chunk, (
+                f"сервер закрыл соединение, не ответив; пришло: {self.buffer!r}"
+            )
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
         return json.loads(line.decode("utf-8"))
@@ -82,25 +86,42 @@ def wire(server):
 
 # --- командная строка: все операции и все случаи квадратного уравнения --------
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["pythagoras", "3", "4"], "Гипотенуза: c = 5"),
-    (["pythagoras", "1", "1"], "Гипотенуза: c = 1.414213562"),
-    (["quadratic", "1", "-3", "2"], "D = 1 > 0, два корня: x1 = 2, x2 = 1"),
-    (["quadratic", "1", "2", "1"], "D = 0, один корень: x = -1"),
-    (["quadratic", "1", "2", "5"],
-     "D = -16 < 0, действительных корней нет; комплексные корни: x1 = -1 + 2i, x2 = -1 - 2i"),
-    (["quadratic", "1", "0", "1"],
-     "D = -4 < 0, действительных корней нет; комплексные корни: x1 = 0 + 1i, x2 = 0 - 1i"),
-    (["quadratic", "0", "2", "-4"], "a = 0, уравнение линейное: x = 2"),
-    (["quadratic", "0", "5", "0"], "a = 0, уравнение линейное: x = 0"),  # не «-0»
-    (["quadratic", "0", "0", "0"], "a = b = c = 0: подходит любое x, решений бесконечно много"),
-    (["quadratic", "0", "0", "5"], "a = b = 0, c ≠ 0: решений нет"),
-    # b² ≫ 4ac: по школьной формуле малый корень вышел бы -7.45e-09 вместо -1e-08
-    (["quadratic", "1", "1e8", "1"], "D = 1e+16 > 0, два корня: x1 = -1e-08, x2 = -100000000"),
-    (["trapezoid", "3", "5", "2"], "Площадь трапеции: S = 8"),
-    (["trapezoid", "0.1", "0.2", "1"], "Площадь трапеции: S = 0.15"),
-    (["parallelogram", "2,5", "4"], "Площадь параллелограмма: S = 10"),  # десятичная запятая
-])
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["pythagoras", "3", "4"], "Гипотенуза: c = 5"),
+        (["pythagoras", "1", "1"], "Гипотенуза: c = 1.414213562"),
+        (["quadratic", "1", "-3", "2"], "D = 1 > 0, два корня: x1 = 2, x2 = 1"),
+        (["quadratic", "1", "2", "1"], "D = 0, один корень: x = -1"),
+        (
+            ["quadratic", "1", "2", "5"],
+            "D = -16 < 0, действительных корней нет; "
+            "комплексные корни: x1 = -1 + 2i, x2 = -1 - 2i",
+        ),
+        (
+            ["quadratic", "1", "0", "1"],
+            "D = -4 < 0, действительных корней нет; "
+            "комплексные корни: x1 = 0 + 1i, x2 = 0 - 1i",
+        ),
+        (["quadratic", "0", "2", "-4"], "a = 0, уравнение линейное: x = 2"),
+        (["quadratic", "0", "5", "0"], "a = 0, уравнение линейное: x = 0"),  # не «-0»
+        (
+            ["quadratic", "0", "0", "0"],
+            "a = b = c = 0: подходит любое x, решений бесконечно много",
+        ),
+        (["quadratic", "0", "0", "5"], "a = b = 0, c ≠ 0: решений нет"),
+        # b² ≫ 4ac: по школьной формуле малый корень вышел бы -7.45e-09 вместо -1e-08
+        (
+            ["quadratic", "1", "1e8", "1"],
+            "D = 1e+16 > 0, два корня: x1 = -1e-08, x2 = -100000000",
+        ),
+        (["trapezoid", "3", "5", "2"], "Площадь трапеции: S = 8"),
+        (["trapezoid", "0.1", "0.2", "1"], "Площадь трапеции: S = 0.15"),
+        # десятичная запятая
+        (["parallelogram", "2,5", "4"], "Площадь параллелограмма: S = 10"),
+    ],
+)
 def test_cli_operations(launch, server, args, expected):
     client = run_client(launch, server.port, *args)
     assert client.wait_exit() == 0, client.stderr
@@ -113,13 +134,19 @@ def test_cli_server_error_goes_to_stderr(launch, server):
     assert client.wait_exit() == 1
     assert client.stdout == ""
     assert client.stderr == "Ошибка: параметр a — длина, он должен быть больше нуля.\n"
-    server.wait_for(r"'\{\"op\": \"pythagoras\", \"args\": \[-3\.0, 4\.0\]\}' → \{\"ok\": false", "stderr")
+    server.wait_for(
+        r"'\{\"op\": \"pythagoras\", \"args\": \[-3\.0, 4\.0\]\}' → \{\"ok\": false",
+        "stderr",
+    )
 
 
 def test_cli_overflow_is_reported(launch, server):
     client = run_client(launch, server.port, "trapezoid", "1e308", "1e308", "2")
     assert client.wait_exit() == 1
-    assert client.stderr == "Ошибка: числа слишком велики: результат не помещается в float.\n"
+    assert (
+        client.stderr
+        == "Ошибка: числа слишком велики: результат не помещается в float.\n"
+    )
 
 
 @pytest.mark.parametrize("bad", ["x", "nan", "inf"])
@@ -142,10 +169,14 @@ def test_server_unreachable(launch):
     port = free_port()
     client = run_client(launch, port, "pythagoras", "3", "4")
     assert client.wait_exit() == 1
-    assert client.stderr == f"Ошибка: нет связи с сервером 127.0.0.1:{port}: сервер не запущен или порт закрыт.\n"
+    assert (
+        client.stderr == f"Ошибка: нет связи с сервером 127.0.0.1:{port}: "
+        "сервер не запущен или порт закрыт.\n"
+    )
 
 
 # --- меню --------------------------------------------------------------------
+
 
 def test_interactive_menu(launch, server):
     log_start = len(server.stderr)
@@ -182,17 +213,21 @@ def test_interactive_menu(launch, server):
     assert client.stdout.endswith("Ваш выбор: До свидания.\n")
     client.assert_no_traceback()
     # все три запроса пришли по одному соединению
-    log = wait_until(lambda: (text := server.stderr[log_start:]).count("Отключился") and text)
+    log = wait_until(
+        lambda: (text := server.stderr[log_start:]).count("Отключился") and text
+    )
     peers = re.findall(r"INFO (127\.0\.0\.1:\d+): '", log)
     assert len(peers) == 3 and len(set(peers)) == 1, log
     assert log.count("Подключился") == 1
 
 
 def wait_until_blocked(program: Program) -> None:
-    """На Linux ждёт, пока процесс уснёт в read(): подсказка напечатана раньше, чем он начал читать.
+    """На Linux ждёт, пока процесс уснёт в read(): подсказка напечатана раньше,
+    чем он начал читать.
 
-    SIGINT, пришедший в это окно, Python заметит, только когда read() вернётся, — а ввода
-    не будет, и тест ждал бы вечно. Человек за терминалом в окно в микросекунды не попадает.
+    SIGINT, пришедший в это окно, Python заметит, только когда read() вернётся, —
+    а ввода не будет, и тест ждал бы вечно. Человек за терминалом в окно
+    в микросекунды не попадает.
     """
     stat = Path(f"/proc/{program.process.pid}/stat")
     if stat.exists():
@@ -224,12 +259,15 @@ def test_menu_reports_server_gone(launch):
     for line in ["1", "3", "4"]:
         client.write_line(line)
     assert client.wait_exit() == 1
-    assert client.stderr.startswith(f"Ошибка: нет связи с сервером 127.0.0.1:{own.port}: ")
+    assert client.stderr.startswith(
+        f"Ошибка: нет связи с сервером 127.0.0.1:{own.port}: "
+    )
     assert len(client.stderr.splitlines()) == 1
     client.assert_no_traceback()
 
 
 # --- протокол «сырыми» сокетами ----------------------------------------------
+
 
 def test_raw_valid_request_and_result_shape(wire):
     wire.request("quadratic", [1, -3, 2])
@@ -240,40 +278,122 @@ def test_raw_valid_request_and_result_shape(wire):
     }
     wire.request("quadratic", [1, 2, 5])
     assert wire.response()["result"] == {
-        "case": "complex_roots", "discriminant": -16.0,
+        "case": "complex_roots",
+        "discriminant": -16.0,
         "roots": [{"re": -1.0, "im": 2.0}, {"re": -1.0, "im": -2.0}],
     }
 
 
-@pytest.mark.parametrize(("line", "error"), [
-    (b"hello, server", 'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}'),
-    (b"\xff\xfe garbage", "запрос не в кодировке UTF-8"),
-    (b"[" * (MAX_LINE_BYTES - 1), 'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}'),
-    (b"[3, 4]", 'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
-    (b'{"op": "pythagoras"}', 'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
-    (b'{"op": "pythagoras", "args": "3 4"}',
-     'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'),
-    (b'{"op": "cube", "args": [2]}',
-     "неизвестная операция 'cube'; есть: pythagoras, quadratic, trapezoid, parallelogram"),
-    (b'{"op": "pythagoras", "args": ["x", 4]}', 'параметр a должен быть числом, а не "x"'),
-    (b'{"op": "pythagoras", "args": [3, "4"]}', 'параметр b должен быть числом, а не "4"'),
-    (b'{"op": "pythagoras", "args": [true, 4]}', "параметр a должен быть числом, а не true"),
-    (b'{"op": "quadratic", "args": [1, null, 2]}', "параметр b должен быть числом, а не null"),
-    (b'{"op": "pythagoras", "args": [NaN, 4]}', "параметр a должен быть конечным числом"),
-    (b'{"op": "pythagoras", "args": [3, 1e999]}', "параметр b должен быть конечным числом"),
-    (b'{"op": "pythagoras", "args": [3, -Infinity]}', "параметр b должен быть конечным числом"),
-    (b'{"op": "pythagoras", "args": [1' + b"0" * 400 + b', 4]}', "параметр a слишком велик"),
-    (b'{"op": "pythagoras", "args": [-3, 4]}', "параметр a — длина, он должен быть больше нуля"),
-    (b'{"op": "trapezoid", "args": [3, 4, 0]}', "параметр h — длина, он должен быть больше нуля"),
-    (b'{"op": "pythagoras", "args": [3]}', "операции pythagoras нужно 2 параметра (a, b), а пришло 1"),
-    (b'{"op": "parallelogram", "args": [1, 2, 3]}',
-     "операции parallelogram нужно 2 параметра (a, h), а пришло 3"),
-    (b'{"op": "quadratic", "args": []}', "операции quadratic нужно 3 параметра (a, b, c), а пришло 0"),
-    (b'{"op": "trapezoid", "args": [1e308, 1e308, 2]}',
-     "числа слишком велики: результат не помещается в float"),
-], ids=["garbage", "not_utf8", "deep_nesting", "not_object", "no_args", "args_not_list", "unknown_op",
-        "letter", "string_number", "bool", "null", "nan", "overflow_literal", "minus_infinity", "huge_int",
-        "negative_length", "zero_length", "missing_arg", "extra_arg", "empty_args", "result_overflow"])
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (
+            b"hello, server",
+            'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}',
+        ),
+        (b"\xff\xfe garbage", "запрос не в кодировке UTF-8"),
+        (
+            b"[" * (MAX_LINE_BYTES - 1),
+            'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}',
+        ),
+        (
+            b"[3, 4]",
+            'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)',
+        ),
+        (
+            b'{"op": "pythagoras"}',
+            'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)',
+        ),
+        (
+            b'{"op": "pythagoras", "args": "3 4"}',
+            'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)',
+        ),
+        (
+            b'{"op": "cube", "args": [2]}',
+            "неизвестная операция 'cube'; "
+            "есть: pythagoras, quadratic, trapezoid, parallelogram",
+        ),
+        (
+            b'{"op": "pythagoras", "args": ["x", 4]}',
+            'параметр a должен быть числом, а не "x"',
+        ),
+        (
+            b'{"op": "pythagoras", "args": [3, "4"]}',
+            'параметр b должен быть числом, а не "4"',
+        ),
+        (
+            b'{"op": "pythagoras", "args": [true, 4]}',
+            "параметр a должен быть числом, а не true",
+        ),
+        (
+            b'{"op": "quadratic", "args": [1, null, 2]}',
+            "параметр b должен быть числом, а не null",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [NaN, 4]}',
+            "параметр a должен быть конечным числом",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [3, 1e999]}',
+            "параметр b должен быть конечным числом",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [3, -Infinity]}',
+            "параметр b должен быть конечным числом",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [1' + b"0" * 400 + b", 4]}",
+            "параметр a слишком велик",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [-3, 4]}',
+            "параметр a — длина, он должен быть больше нуля",
+        ),
+        (
+            b'{"op": "trapezoid", "args": [3, 4, 0]}',
+            "параметр h — длина, он должен быть больше нуля",
+        ),
+        (
+            b'{"op": "pythagoras", "args": [3]}',
+            "операции pythagoras нужно 2 параметра (a, b), а пришло 1",
+        ),
+        (
+            b'{"op": "parallelogram", "args": [1, 2, 3]}',
+            "операции parallelogram нужно 2 параметра (a, h), а пришло 3",
+        ),
+        (
+            b'{"op": "quadratic", "args": []}',
+            "операции quadratic нужно 3 параметра (a, b, c), а пришло 0",
+        ),
+        (
+            b'{"op": "trapezoid", "args": [1e308, 1e308, 2]}',
+            "числа слишком велики: результат не помещается в float",
+        ),
+    ],
+    ids=[
+        "garbage",
+        "not_utf8",
+        "deep_nesting",
+        "not_object",
+        "no_args",
+        "args_not_list",
+        "unknown_op",
+        "letter",
+        "string_number",
+        "bool",
+        "null",
+        "nan",
+        "overflow_literal",
+        "minus_infinity",
+        "huge_int",
+        "negative_length",
+        "zero_length",
+        "missing_arg",
+        "extra_arg",
+        "empty_args",
+        "result_overflow",
+    ],
+)
 def test_raw_bad_request_gets_error_and_connection_goes_on(wire, line, error):
     wire.send(line + b"\n")
     assert wire.response() == {"ok": False, "error": error}
@@ -287,7 +407,10 @@ def test_raw_negative_coefficients_are_fine_for_quadratic(wire):
 
 
 def test_raw_two_requests_in_one_segment(wire):
-    wire.send(b'{"op": "pythagoras", "args": [5, 12]}\n{"op": "parallelogram", "args": [2, 3]}\n')
+    wire.send(
+        b'{"op": "pythagoras", "args": [5, 12]}\n'
+        b'{"op": "parallelogram", "args": [2, 3]}\n'
+    )
     assert wire.response()["text"] == "Гипотенуза: c = 13"
     assert wire.response()["text"] == "Площадь параллелограмма: S = 6"
 
@@ -317,7 +440,10 @@ def test_raw_over_long_line_gets_error_and_close(server, wire):
         "error": f"строка запроса длиннее {MAX_LINE_BYTES} байт; соединение закрыто",
     }
     assert wire.closed_by_server()
-    server.wait_for(rf"WARNING 127\.0\.0\.1:\d+: строка запроса длиннее {MAX_LINE_BYTES} байт", "stderr")
+    server.wait_for(
+        rf"WARNING 127\.0\.0\.1:\d+: строка запроса длиннее {MAX_LINE_BYTES} байт",
+        "stderr",
+    )
 
 
 def test_raw_line_at_the_limit_is_accepted(wire):
@@ -333,7 +459,8 @@ def test_slow_client_does_not_block_others(launch, server, wire):
     assert client.wait_exit(timeout=5) == 0
     assert client.stdout == "Гипотенуза: c = 10\n"
     assert time.monotonic() - started < 3
-    wire.send(b'gs": [3, 4]}\n')  # медленный клиент дописал строку — и тоже получил ответ
+    # Медленный клиент дописал строку — и тоже получил ответ
+    wire.send(b'gs": [3, 4]}\n')
     assert wire.response()["text"] == "Гипотенуза: c = 5"
 
 
@@ -351,6 +478,7 @@ def test_abrupt_disconnect_does_not_hurt_server(server):
 
 
 # --- жизнь сервера -------------------------------------------------------------
+
 
 def test_server_logs_bound_address_and_clients(server):
     first = server.stderr.splitlines()[0]
@@ -372,12 +500,16 @@ def test_silent_client_is_disconnected_after_idle_timeout(launch):
     for _ in range(5):
         active.request("pythagoras", [3, 4])
         assert active.response()["text"] == "Гипотенуза: c = 5"
-        time.sleep(0.3)  # пауза меньше таймаута: таймаут считает тишину, а не время соединения
+        # Пауза меньше таймаута: таймаут считает тишину, а не время соединения
+        time.sleep(0.3)
     assert time.monotonic() - started > 1.2
     silent.sock.settimeout(5)
     assert silent.sock.recv(1) == b""  # сервер закрыл молчащее соединение (FIN)
     local_port = silent.sock.getsockname()[1]
-    own.wait_for(rf"INFO 127\.0\.0\.1:{local_port} молчит дольше 1 с — закрываем соединение\n", "stderr")
+    own.wait_for(
+        rf"INFO 127\.0\.0\.1:{local_port} молчит дольше 1 с — закрываем соединение\n",
+        "stderr",
+    )
     # активное соединение живо, и новые клиенты обслуживаются
     active.request("parallelogram", [2, 3])
     assert active.response()["text"] == "Площадь параллелограмма: S = 6"
@@ -390,25 +522,42 @@ def test_silent_client_is_disconnected_after_idle_timeout(launch):
 
 
 # Запускает программу с маленьким пределом открытых файлов (RLIMIT_NOFILE).
-LOW_NOFILE = ("import resource, runpy, sys; limit = int(sys.argv[1]); "
-              "resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
-              "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+LOW_NOFILE = (
+    "import resource, runpy, sys; limit = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
+    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_NOFILE есть только в POSIX")
 def test_accept_failure_does_not_kill_server(launch):
-    # Сервер с пределом в 16 дескрипторов: соединения, которым их не хватило, ждут в очереди.
-    own = start_server(lambda args, **kwargs: launch([PYTHON, "-c", LOW_NOFILE, "16", *args[1:]], **kwargs),
-                       "task2")
+    # Сервер с пределом в 16 дескрипторов: соединения,
+    # которым их не хватило, ждут в очереди.
+    own = start_server(
+        lambda args, **kwargs: launch(
+            [PYTHON, "-c", LOW_NOFILE, "16", *args[1:]], **kwargs
+        ),
+        "task2",
+    )
     connections = []
     while "Не удалось принять соединение" not in own.stderr:
         assert len(connections) < 16, own.stderr
         connections.append(Wire(own.port))
         local_port = connections[-1].sock.getsockname()[1]
-        wait_until(lambda: f"Подключился 127.0.0.1:{local_port}\n" in own.stderr
-                   or "Не удалось принять соединение" in own.stderr, message=lambda: own.stderr)
-    own.wait_for(r"WARNING Не удалось принять соединение: \[Errno \d+\] Too many open files", "stderr")
-    waiting = connections.pop()  # соединение в очереди: запрос ждёт, пока сервер его примет
+        wait_until(
+            # port=local_port: лямбда запоминает порт этого витка цикла
+            lambda port=local_port: (
+                f"Подключился 127.0.0.1:{port}\n" in own.stderr
+                or "Не удалось принять соединение" in own.stderr
+            ),
+            message=lambda: own.stderr,
+        )
+    own.wait_for(
+        r"WARNING Не удалось принять соединение: \[Errno \d+\] Too many open files",
+        "stderr",
+    )
+    # Соединение в очереди: запрос ждёт, пока сервер его примет
+    waiting = connections.pop()
     waiting.request("pythagoras", [3, 4])
     connections.pop(0).close()  # освободили дескриптор на сервере
     assert waiting.response()["text"] == "Гипотенуза: c = 5"
@@ -425,7 +574,9 @@ def test_port_in_use(launch):
         port = busy.getsockname()[1]
         own = launch([PYTHON, SERVER, "--host", "127.0.0.1", "--port", str(port)])
         assert own.wait_exit() == 1
-    assert own.stderr == f"Ошибка: не удалось занять 127.0.0.1:{port}: порт уже занят.\n"
+    assert (
+        own.stderr == f"Ошибка: не удалось занять 127.0.0.1:{port}: порт уже занят.\n"
+    )
 
 
 def test_ctrl_c_stops_server_even_with_connected_clients(launch):

@@ -13,9 +13,15 @@ import time
 from html.parser import HTMLParser
 
 import pytest
-
 from browser import Browser, require_chromium
-from http_wire import exchange, get, padded_get, read_request, split, trickle_after_answer
+from http_wire import (
+    exchange,
+    get,
+    padded_get,
+    read_request,
+    split,
+    trickle_after_answer,
+)
 from support import PYTHON, Program, free_port, lab_program, start_server
 
 PAGE_FILE = lab_program("task3", "index.html")
@@ -25,6 +31,7 @@ MAX_HEAD_BYTES = 8 * 1024  # предел головы в server.py, вмест�
 
 
 # --- помощники ------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def server(module_launch):
@@ -38,6 +45,7 @@ def run_client(launch, *args: str) -> tuple[int, Program]:
 
 
 # --- страница -------------------------------------------------------------------
+
 
 def test_page_is_sent_byte_for_byte_with_length_in_bytes(server):
     assert len(PAGE) > len(PAGE.decode("utf-8")), "на странице должна быть кириллица"
@@ -64,17 +72,29 @@ def test_head_sends_headers_without_body(server):
 
 
 def test_request_split_into_pieces_is_answered(server):
-    raw = exchange(server.port, b"GE", b"T / HT", b"TP/1.1\r\nHost: te", b"st\r\n\r", b"\n", pause=0.03)
+    raw = exchange(
+        server.port,
+        b"GE",
+        b"T / HT",
+        b"TP/1.1\r\nHost: te",
+        b"st\r\n\r",
+        b"\n",
+        pause=0.03,
+    )
     status_line, _, body = split(raw)
     assert status_line == "HTTP/1.1 200 OK"
     assert body == PAGE
 
 
-@pytest.mark.parametrize("pieces", [
-    [b"GET / HTTP/1.1\nHost: test\n\n"],  # nc без -C: строки кончаются одним \n
-    [b"GET / HTTP/1.1\n", b"Host: test\n", b"\n"],  # так же, но построчно, как набирают руками
-    [b"GET / HTTP/1.1\r\nHost: test\n\r\n"],  # вперемешку
-])
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        [b"GET / HTTP/1.1\nHost: test\n\n"],  # nc без -C: строки кончаются одним \n
+        # так же, но построчно, как набирают руками
+        [b"GET / HTTP/1.1\n", b"Host: test\n", b"\n"],
+        [b"GET / HTTP/1.1\r\nHost: test\n\r\n"],  # вперемешку
+    ],
+)
 def test_bare_lf_line_endings_are_accepted(server, pieces):
     status_line, _, body = split(exchange(server.port, *pieces, pause=0.03))
     assert status_line == "HTTP/1.1 200 OK"
@@ -94,7 +114,10 @@ def test_page_is_valid_html5_without_external_resources():
             attributes = dict(attrs)
             self.seen.setdefault(tag, attributes)
             for name in ("src", "href"):
-                assert not (attributes.get(name) or "").startswith(("http", "//")), (tag, attributes)
+                assert not (attributes.get(name) or "").startswith(("http", "//")), (
+                    tag,
+                    attributes,
+                )
             if tag not in self.VOID:
                 self.open_tags.append(tag)
 
@@ -115,14 +138,24 @@ def test_page_is_valid_html5_without_external_resources():
 
 # --- ошибки ---------------------------------------------------------------------
 
+
 def test_unknown_path_is_404(server):
     status_line, headers, body = get(server.port, "/nope")
     assert status_line == "HTTP/1.1 404 Not Found"
     assert headers["content-length"] == str(len(body))
 
 
-@pytest.mark.parametrize("target", ["/../server.py", "/%2e%2e/server.py", "/..%2fserver.py",
-                                    "/server.py", "/../task3/server.py", "/../../README.md"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../server.py",
+        "/%2e%2e/server.py",
+        "/..%2fserver.py",
+        "/server.py",
+        "/../task3/server.py",
+        "/../../README.md",
+    ],
+)
 def test_path_traversal_gives_404_and_no_file(server, target):
     status_line, _, body = get(server.port, target)
     assert status_line == "HTTP/1.1 404 Not Found"
@@ -137,39 +170,51 @@ def test_other_methods_are_405_with_allow(server, method):
     assert headers["allow"] == "GET, HEAD"
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"GARBAGE\r\n\r\n",
-    b"GET /\r\n\r\n",
-    b"GET / HTTP/1.1 extra\r\n\r\n",
-    b"GET index.html HTTP/1.1\r\n\r\n",
-    b"GET / HTTP/9.9\r\n\r\n",
-    b"get / HTTP/1.1\r\n\r\n",
-    b"GET /\xd0\xb4 HTTP/1.1\r\n\r\n",
-    b"\x00\xff\xfe\r\n\r\n",
-    b"\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GARBAGE\r\n\r\n",
+        b"GET /\r\n\r\n",
+        b"GET / HTTP/1.1 extra\r\n\r\n",
+        b"GET index.html HTTP/1.1\r\n\r\n",
+        b"GET / HTTP/9.9\r\n\r\n",
+        b"get / HTTP/1.1\r\n\r\n",
+        b"GET /\xd0\xb4 HTTP/1.1\r\n\r\n",
+        b"\x00\xff\xfe\r\n\r\n",
+        b"\r\n\r\n",
+    ],
+)
 def test_malformed_request_line_is_400(server, request_bytes):
     status_line, _, body = split(exchange(server.port, request_bytes))
     assert status_line == "HTTP/1.1 400 Bad Request"
     assert "строка запроса".encode("utf-8") in body
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 20_000 + b"\r\n\r\n",
-    b"x" * 20_000,  # без пустой строки вовсе
-])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"GET / HTTP/1.1\r\nX-Filler: " + b"a" * 20_000 + b"\r\n\r\n",
+        b"x" * 20_000,  # без пустой строки вовсе
+    ],
+)
 def test_oversized_head_is_431(server, request_bytes):
     status_line, _, _ = split(exchange(server.port, request_bytes))
     assert status_line == "HTTP/1.1 431 Request Header Fields Too Large"
 
 
-@pytest.mark.parametrize("extra, expected", [(0, "HTTP/1.1 200 OK"),
-                                             (1, "HTTP/1.1 431 Request Header Fields Too Large"),
-                                             (3, "HTTP/1.1 431 Request Header Fields Too Large")])
+@pytest.mark.parametrize(
+    "extra, expected",
+    [
+        (0, "HTTP/1.1 200 OK"),
+        (1, "HTTP/1.1 431 Request Header Fields Too Large"),
+        (3, "HTTP/1.1 431 Request Header Fields Too Large"),
+    ],
+)
 def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
     raw = padded_get(MAX_HEAD_BYTES + extra)
     assert len(raw) == MAX_HEAD_BYTES + extra
-    assert split(exchange(server.port, raw))[0] == expected  # одним sendall: конец — в последнем куске
+    # Одним sendall: конец — в последнем куске
+    assert split(exchange(server.port, raw))[0] == expected
 
 
 def test_silent_client_does_not_block_others(server):
@@ -184,14 +229,18 @@ def test_silent_client_does_not_block_others(server):
 def test_silent_client_is_disconnected_after_timeout(launch):
     server = start_server(launch, "task3", "--timeout", "0.3")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as silent:
-        assert silent.recv(1024) == b""  # сервер закрыл соединение сам, ничего не ответив
+        # Сервер закрыл соединение сам, ничего не ответив
+        assert silent.recv(1024) == b""
     server.wait_for(r"молчит дольше 0\.3 с", stream="stderr")
     assert get(server.port)[0] == "HTTP/1.1 200 OK"
 
 
 def test_trickling_client_is_cut_off_after_the_answer(server):
-    """Дочитывание после ответа ограничено и по времени: капля в секунду не держит поток."""
-    answer, seconds = trickle_after_answer(server.port, b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n")
+    """Дочитывание после ответа ограничено и по времени: капля в секунду не держит
+    поток."""
+    answer, seconds = trickle_after_answer(
+        server.port, b"GET /nope HTTP/1.1\r\nHost: test\r\n\r\n"
+    )
     assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n")
     assert seconds < 4
 
@@ -205,6 +254,7 @@ def test_client_gone_mid_request_does_not_break_server(server):
 
 # --- клиент ---------------------------------------------------------------------
 
+
 def test_client_prints_status_and_page(server, launch):
     code, client = run_client(launch, "--port", str(server.port))
     assert code == 0, client.stderr
@@ -215,9 +265,14 @@ def test_client_prints_status_and_page(server, launch):
 
 
 def test_client_with_query_string_and_cyrillic_path(server, launch):
-    code, client = run_client(launch, "--port", str(server.port), "--path", "/?имя=мир и пробел")
+    code, client = run_client(
+        launch, "--port", str(server.port), "--path", "/?имя=мир и пробел"
+    )
     assert code == 0, client.stderr
-    server.wait_for(r"GET /\?%D0%B8%D0%BC%D1%8F=%D0%BC%D0%B8%D1%80%20%D0%B8%20%D0%BF", stream="stderr")
+    server.wait_for(
+        r"GET /\?%D0%B8%D0%BC%D1%8F=%D0%BC%D0%B8%D1%80%20%D0%B8%20%D0%BF",
+        stream="stderr",
+    )
 
 
 @pytest.mark.parametrize("path", ["/nope", "/../server.py"])
@@ -239,8 +294,14 @@ def test_client_without_server_says_error(launch):
 def test_client_ctrl_c_while_waiting_exits_cleanly(launch):
     with socket.create_server(("127.0.0.1", 0)) as silent_server:  # принимает и молчит
         silent_server.settimeout(10)
-        client = launch([PYTHON, lab_program("task3", "client.py"),
-                         "--port", str(silent_server.getsockname()[1])])
+        client = launch(
+            [
+                PYTHON,
+                lab_program("task3", "client.py"),
+                "--port",
+                str(silent_server.getsockname()[1]),
+            ]
+        )
         conn, _ = silent_server.accept()
         with conn:
             conn.settimeout(10)
@@ -259,10 +320,13 @@ def test_client_rejects_relative_path(launch):
 
 # --- запуск и остановка сервера -----------------------------------------------------
 
+
 def test_server_logs_requests_and_stops_on_ctrl_c(launch):
     server = start_server(launch, "task3")
-    assert server.stderr.splitlines()[0].endswith(f"Сервер слушает 127.0.0.1:{server.port} — "
-                                                  f"откройте http://127.0.0.1:{server.port}/ в браузере")
+    assert server.stderr.splitlines()[0].endswith(
+        f"Сервер слушает 127.0.0.1:{server.port} — "
+        f"откройте http://127.0.0.1:{server.port}/ в браузере"
+    )
     get(server.port, "/nope")
     server.wait_for(r"INFO 127\.0\.0\.1:\d+ GET /nope → 404", stream="stderr")
     server.interrupt()
@@ -272,14 +336,20 @@ def test_server_logs_requests_and_stops_on_ctrl_c(launch):
 
 
 def test_busy_port_is_a_clear_error(server, launch):
-    second = launch([PYTHON, lab_program("task3", "server.py"), "--port", str(server.port)])
+    second = launch(
+        [PYTHON, lab_program("task3", "server.py"), "--port", str(server.port)]
+    )
     assert second.wait_exit() == 1
-    assert second.stderr.startswith(f"Ошибка: не удалось занять 127.0.0.1:{server.port}")
+    assert second.stderr.startswith(
+        f"Ошибка: не удалось занять 127.0.0.1:{server.port}"
+    )
     second.assert_no_traceback()
 
 
 def test_page_is_served_whatever_the_working_directory(launch, tmp_path):
-    server = launch([PYTHON, lab_program("task3", "server.py"), "--port", "0"], cwd=tmp_path)
+    server = launch(
+        [PYTHON, lab_program("task3", "server.py"), "--port", "0"], cwd=tmp_path
+    )
     port = int(server.wait_for(r"127\.0\.0\.1:(\d+)", stream="stderr").group(1))
     assert get(port)[2] == PAGE
 
@@ -288,10 +358,12 @@ def test_page_is_served_whatever_the_working_directory(launch, tmp_path):
 def test_help_is_in_russian(launch, program):
     shown = launch([PYTHON, lab_program("task3", program), "--help"])
     assert shown.wait_exit() == 0
-    assert re.search(r"по\s+умолчанию\s+8080", shown.stdout), shown.stdout  # argparse переносит строки
+    # argparse переносит строки
+    assert re.search(r"по\s+умолчанию\s+8080", shown.stdout), shown.stdout
 
 
 # --- браузер -------------------------------------------------------------------------
+
 
 @pytest.mark.browser
 def test_chromium_shows_the_page(server, tmp_path):
@@ -305,7 +377,15 @@ def test_chromium_shows_the_page(server, tmp_path):
         assert "Привет от сервера на сокетах!" in text
         assert "Почему длина — в байтах" in text
         # Встроенный CSS применился: заголовок окрашен, карточка ограничена по ширине.
-        assert browser.evaluate("getComputedStyle(document.querySelector('h1')).color") == "rgb(55, 48, 163)"
-        assert browser.evaluate("document.querySelector('main').getBoundingClientRect().width") < 1000
+        assert (
+            browser.evaluate("getComputedStyle(document.querySelector('h1')).color")
+            == "rgb(55, 48, 163)"
+        )
+        assert (
+            browser.evaluate(
+                "document.querySelector('main').getBoundingClientRect().width"
+            )
+            < 1000
+        )
         shot = browser.screenshot(tmp_path / "page.png")
         assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -13,7 +13,6 @@ import time
 import unicodedata
 
 import pytest
-
 from support import PYTHON, free_port, lab_program, start_server
 from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa: F401 — фикстура
 
@@ -40,7 +39,9 @@ def assert_exits(program, code: int) -> None:
 
 def test_two_users_chat_in_general_and_privately(launch):
     server = chat_server(launch)
-    alice, bob, carol = (client(launch, server.port, name) for name in ("alice", "bob", "carol"))
+    alice, bob, carol = (
+        client(launch, server.port, name) for name in ("alice", "bob", "carol")
+    )
     alice.wait_for(r"\* carol вошёл в чат")
     alice.write_line("Привет всем! Как дела?")
     bob.expect(rf"{TIME} #general alice: Привет всем! Как дела\?\n")
@@ -62,7 +63,10 @@ def test_two_users_chat_in_general_and_privately(launch):
 
 def test_rooms_commands(launch):
     server = chat_server(launch)
-    alice, bob = client(launch, server.port, "alice"), client(launch, server.port, "bob")
+    alice, bob = (
+        client(launch, server.port, "alice"),
+        client(launch, server.port, "bob"),
+    )
     alice.write_line("/join Python")  # «#» клиент допишет сам
     alice.expect(r"\* Вы вошли в #python")
     alice.write_line("только для питонистов")  # текущая комната — последняя, куда вошли
@@ -112,8 +116,11 @@ def test_taken_and_invalid_names_are_asked_again(launch):
     second.expect(r"Добро пожаловать, Алиса!")
     alice.expect(r"\* Алиса вошёл в чат")
     second.write_line("Съешь же ещё этих мягких французских булок, да выпей чаю")
-    alice.expect(r"#general Алиса: Съешь же ещё этих мягких французских булок, да выпей чаю")
-    nameless = launch([PYTHON, CLIENT, "--port", str(server.port)])  # без --name клиент спросит
+    alice.expect(
+        r"#general Алиса: Съешь же ещё этих мягких французских булок, да выпей чаю"
+    )
+    # Без --name клиент спросит
+    nameless = launch([PYTHON, CLIENT, "--port", str(server.port)])
     nameless.expect(r"Ваше имя: ")
     nameless.write_line("Борис")
     nameless.expect(r"Добро пожаловать, Борис!")
@@ -123,8 +130,9 @@ def test_taken_and_invalid_names_are_asked_again(launch):
 def test_quit_ctrl_d_and_ctrl_c_exit_cleanly(launch):
     server = chat_server(launch)
     watcher = client(launch, server.port, "watcher")
-    quitter, closer, breaker = (client(launch, server.port, name)
-                                for name in ("quitter", "closer", "breaker"))
+    quitter, closer, breaker = (
+        client(launch, server.port, name) for name in ("quitter", "closer", "breaker")
+    )
     quitter.write_line("/quit")
     closer.close_stdin()  # Ctrl+D
     breaker.interrupt()  # Ctrl+C
@@ -145,7 +153,10 @@ def test_client_answers_probe_and_stays(launch):
     server = chat_server(launch, "--idle-timeout", "1")
     alice = client(launch, server.port, "alice")
     mute = Raw(server.port, "mute")  # пришёл позже alice и на probe не отвечает
-    assert [m.get("action") or m.get("response") for m in mute.wait_closed()] == ["probe", 408]
+    assert [m.get("action") or m.get("response") for m in mute.wait_closed()] == [
+        "probe",
+        408,
+    ]
     # Молчи alice так же, её отключили бы ещё раньше; а она на связи.
     alice.write_line("/users")
     alice.expect(r"Пользователи #general \(1\): alice")
@@ -163,7 +174,9 @@ def test_server_gone_and_server_unreachable(launch):
     lonely = launch([PYTHON, CLIENT, "--port", str(port), "--name", "alice"])
     assert_exits(lonely, 1)
     lines = lonely.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"Ошибка: не удалось подключиться к 127.0.0.1:{port}")
+    assert len(lines) == 1 and lines[0].startswith(
+        f"Ошибка: не удалось подключиться к 127.0.0.1:{port}"
+    )
 
 
 def test_client_strips_control_characters_from_a_hostile_server(launch):
@@ -171,36 +184,61 @@ def test_client_strips_control_characters_from_a_hostile_server(launch):
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         listener.settimeout(10)
-        program = launch([PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"])
+        program = launch(
+            [PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"]
+        )
         conn, _ = listener.accept()
     with conn:
         conn.settimeout(10)
         hello = json.loads(conn.makefile("rb").readline())
         assert hello["action"] == "presence" and hello["user"]["account_name"] == "eve"
-        evil = "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07\u202e\x9b31m\r\x08\u2028\u200b\ufeff"
+        evil = (
+            "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07"
+            "\u202e\x9b31m\r\x08\u2028\u200b\ufeff"
+        )
         lines = [
             {"response": 202, "alert": "Добро пожаловать" + evil},
-            {"action": "msg", "time": time.time(), "from": "mallory" + evil, "to": "#general" + evil,
-             "message": "привет" + evil + "👩\u200d💻"},
-            {"action": "msg", "time": "вчера", "from": ["не", "строка"], "to": None, "message": 42},
+            {
+                "action": "msg",
+                "time": time.time(),
+                "from": "mallory" + evil,
+                "to": "#general" + evil,
+                "message": "привет" + evil + "👩\u200d💻",
+            },
+            {
+                "action": "msg",
+                "time": "вчера",
+                "from": ["не", "строка"],
+                "to": None,
+                "message": 42,
+            },
             {"response": 100, "alert": "уведомление" + evil},
             {"response": "404\x1b[5m", "error": "ошибка" + evil},
             "не объект",
         ]
         data = b"".join(json.dumps(line).encode() + b"\n" for line in lines)
         data += b"{oops\n\xff\xfe\n"  # не JSON и не UTF-8 — клиент пропустит
-        conn.sendall(data + json.dumps({"response": 100, "alert": "конец"}).encode() + b"\n")
+        conn.sendall(
+            data + json.dumps({"response": 100, "alert": "конец"}).encode() + b"\n"
+        )
         program.wait_for(r"\* конец")
     # Сервер закрыл соединение — клиент говорит об этом и выходит с кодом 1.
     program.wait_for(r"Ошибка: сервер закрыл соединение", "stderr")
     assert_exits(program, 1)
     out = program.stdout
-    seen = "[2J]0;pwned]52;c;ZXZpbA==31m"  # что остаётся от evil: видимые, безвредные символы
-    assert f"#general{seen} mallory{seen}: привет{seen}👩\u200d💻\n" in out  # ZWJ в эмодзи остаётся
+    # Что остаётся от evil: видимые, безвредные символы
+    seen = "[2J]0;pwned]52;c;ZXZpbA==31m"
+    # ZWJ в эмодзи остаётся
+    assert f"#general{seen} mallory{seen}: привет{seen}👩\u200d💻\n" in out
     assert f"* уведомление{seen}\n" in out and f"Ошибка 404[5m: ошибка{seen}\n" in out
     assert re.search(rf"{TIME} \(лично\) \['не', 'строка'\]: 42", out)
-    bad = [char for char in out + program.stderr if char != "\n" and char != "\u200d"
-           and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}]
+    bad = [
+        char
+        for char in out + program.stderr
+        if char != "\n"
+        and char != "\u200d"
+        and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    ]
     assert bad == [], bad
 
 
@@ -211,7 +249,8 @@ def test_client_help_and_long_input(launch):
     server = chat_server(launch)
     alice = client(launch, server.port, "alice")
     watcher = Raw(server.port, "watcher")
-    alice.write_line("/msg " + "x" * 5000 + " привет")  # длиннее 4096 байт: клиент не шлёт, а объясняет
+    # Длиннее 4096 байт: клиент не шлёт, а объясняет
+    alice.write_line("/msg " + "x" * 5000 + " привет")
     alice.expect(r"Ошибка: слишком длинно")
     alice.write_line("ещё здесь")
     assert watcher.expect(lambda m: m.get("action") == "msg")["message"] == "ещё здесь"
@@ -221,12 +260,15 @@ def test_client_help_and_long_input(launch):
 
 
 def test_next_command_waits_for_the_reply_to_the_previous_one(launch):
-    """Ответ на команду печатается до следующего приглашения: клиент ждёт его, но не вечно."""
+    """Ответ на команду печатается до следующего приглашения: клиент ждёт его, но не
+    вечно."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
         listener.settimeout(10)
-        program = launch([PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"])
+        program = launch(
+            [PYTHON, CLIENT, "--port", str(listener.getsockname()[1]), "--name", "eve"]
+        )
         conn, _ = listener.accept()
     with conn:
         buffer = b""
@@ -242,17 +284,27 @@ def test_next_command_waits_for_the_reply_to_the_previous_one(launch):
             return json.loads(line)
 
         assert next_request(10)["action"] == "presence"
-        conn.sendall(json.dumps({"response": 202, "alert": "Добро пожаловать"}).encode() + b"\n")
+        conn.sendall(
+            json.dumps({"response": 202, "alert": "Добро пожаловать"}).encode() + b"\n"
+        )
         program.wait_for(READY)
-        for line in ("/rooms", "/users", "/join #next"):  # три строки сразу, как из буфера ввода
+        # Три строки сразу, как из буфера ввода
+        for line in ("/rooms", "/users", "/join #next"):
             program.write_line(line)
         assert next_request(10)["action"] == "rooms"
-        with pytest.raises(socket.timeout):  # пока нет ответа на /rooms, /users не уходит
+        # Пока нет ответа на /rooms, /users не уходит
+        with pytest.raises(socket.timeout):
             next_request(0.3)
-        conn.sendall(json.dumps({"response": 200, "alert": "Комнаты (1)", "rooms": ["#general"]},
-                                ensure_ascii=False).encode() + b"\n")
+        conn.sendall(
+            json.dumps(
+                {"response": 200, "alert": "Комнаты (1)", "rooms": ["#general"]},
+                ensure_ascii=False,
+            ).encode()
+            + b"\n"
+        )
         assert next_request(10)["action"] == "users"
-        answered = time.monotonic()  # на /users ответа не будет: клиент ждёт REPLY_TIMEOUT, не дольше
+        # На /users ответа не будет: клиент ждёт REPLY_TIMEOUT, не дольше
+        answered = time.monotonic()
         assert next_request(10)["action"] == "join"
         assert 1.5 < time.monotonic() - answered < 5
     program.wait_for(r"Комнаты \(1\): #general")
@@ -260,7 +312,8 @@ def test_next_command_waits_for_the_reply_to_the_previous_one(launch):
 
 
 def test_name_is_asked_before_connecting(launch):
-    """Без --name клиент подключается, только когда имя набрано: сервер не ждёт человека."""
+    """Без --name клиент подключается, только когда имя набрано: сервер не ждёт
+    человека."""
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
         listener.listen()
@@ -279,7 +332,8 @@ def test_name_is_asked_before_connecting(launch):
 
 
 def test_server_gave_up_waiting_for_a_new_name(launch):
-    """Сервер не дождался нового имени (408): одна строка «Ошибка: …» и код 1, а не новый вопрос."""
+    """Сервер не дождался нового имени (408): одна строка «Ошибка: …» и код 1, а не
+    новый вопрос."""
     server = chat_server(launch, "--handshake-timeout", "0.5")
     alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
     slow = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "alice"])
@@ -288,6 +342,8 @@ def test_server_gave_up_waiting_for_a_new_name(launch):
     server.wait_for(r"не представился за 0.5 с", "stderr")  # человек думал дольше
     slow.write_line("bob")
     assert slow.wait_exit(timeout=5) == 1
-    assert slow.stderr.strip().splitlines() == ["Ошибка: сервер не дождался имени и закрыл соединение"]
+    assert slow.stderr.strip().splitlines() == [
+        "Ошибка: сервер не дождался имени и закрыл соединение"
+    ]
     assert slow.count(r"Ваше имя: ") == 1
     slow.assert_no_traceback()

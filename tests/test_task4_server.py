@@ -16,8 +16,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-
-from support import BOUND_ADDRESS, PYTHON, lab_program, program_env, start_server, wait_until
+from support import (
+    BOUND_ADDRESS,
+    PYTHON,
+    lab_program,
+    program_env,
+    start_server,
+    wait_until,
+)
 
 SERVER = lab_program("task4", "server.py")
 CLIENT = lab_program("task4", "client.py")
@@ -37,13 +43,16 @@ class Raw:
 
     opened: list[socket.socket] = []  # закрывает фикстура close_raw_sockets
 
-    def __init__(self, port: int, name: str | None = None, *, small_buffers: bool = False) -> None:
+    def __init__(
+        self, port: int, name: str | None = None, *, small_buffers: bool = False
+    ) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         Raw.opened.append(self.sock)
         if small_buffers:  # до connect: окно и MSS договариваются при подключении
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             # На loopback MSS 64 КБ, и ядро сервера даёт сокету буфер отправки ~4 МБ;
-            # с MSS как в интернете буфер — обычные ~100 КБ, и очередь сервера растёт быстро.
+            # с MSS как в интернете буфер — обычные ~100 КБ, и очередь сервера
+            # растёт быстро.
             if hasattr(socket, "TCP_MAXSEG"):
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -55,8 +64,11 @@ class Raw:
             assert reply["response"] == 202, reply
 
     def send(self, message) -> None:
-        data = message if isinstance(message, bytes) else (
-            json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        data = (
+            message
+            if isinstance(message, bytes)
+            else (json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        )
         self.sock.sendall(data)
 
     def line(self, timeout: float = LINE_TIMEOUT) -> bytes | None:
@@ -65,11 +77,13 @@ class Raw:
         while b"\n" not in self.buffer:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"за {timeout} с нет строки; в буфере {self.buffer[:300]!r}")
+                raise AssertionError(
+                    f"за {timeout} с нет строки; в буфере {self.buffer[:300]!r}"
+                )
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except ConnectionResetError:
                 chunk = b""
@@ -85,7 +99,8 @@ class Raw:
         return json.loads(line)
 
     def reply(self, timeout: float = LINE_TIMEOUT) -> dict:
-        """Следующее, что не уведомление 100 (уведомления о входе/выходе других пропускаем)."""
+        """Следующее, что не уведомление 100 (уведомления о входе/выходе других
+        пропускаем)."""
         while True:
             message = self.next(timeout)
             if message.get("response") != 100:
@@ -113,7 +128,9 @@ class Raw:
 
     def reset(self) -> None:
         """Обрыв с RST, как при падении машины клиента."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.setsockopt(
+            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+        )
         self.sock.close()
 
     def close(self) -> None:
@@ -137,14 +154,20 @@ def is_msg(message: dict) -> bool:
 
 def unsafe_chars(text: str) -> list[str]:
     """Символы, которых в чате быть не должно: Cc, Cf (кроме ZWJ/ZWNJ), Cs, Zl, Zp."""
-    return [char for char in text if char not in "\u200c\u200d"
-            and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}]
+    return [
+        char
+        for char in text
+        if char not in "\u200c\u200d"
+        and unicodedata.category(char) in {"Cc", "Cf", "Cs", "Zl", "Zp"}
+    ]
 
 
 def test_room_message_reaches_everyone_else_and_private_message_one(launch):
     server = chat_server(launch)
     alice, bob, carol = (Raw(server.port, name) for name in ("alice", "bob", "carol"))
-    alice.send(request("msg", to="#general", message="Всем привет!", **{"from": "admin"}))
+    alice.send(
+        request("msg", to="#general", message="Всем привет!", **{"from": "admin"})
+    )
     # Свой текст в комнату отправитель назад не получает: первым ему приходит ответ 200.
     assert alice.reply() == {"response": 200, "alert": "Доставлено, получателей: 2"}
     for peer in (bob, carol):
@@ -154,8 +177,13 @@ def test_room_message_reaches_everyone_else_and_private_message_one(launch):
         assert isinstance(message["time"], float)
     # Личное сообщение; имя адресата — без учёта регистра.
     assert alice.ask(request("msg", to="BOB", message="секрет"))["response"] == 200
-    assert bob.expect(is_msg) | {"time": 0} == {"action": "msg", "time": 0, "from": "alice", "to": "bob",
-                                                 "message": "секрет"}
+    assert bob.expect(is_msg) | {"time": 0} == {
+        "action": "msg",
+        "time": 0,
+        "from": "alice",
+        "to": "bob",
+        "message": "секрет",
+    }
     # Кэрол его не получила: следующим ей приходит уже ответ на её запрос.
     assert carol.ask(request("users"))["users"] == ["alice", "bob", "carol"]
     assert alice.ask(request("msg", to="dave", message="эй"))["response"] == 404
@@ -167,20 +195,30 @@ def test_rooms_join_leave_users_rooms(launch):
     server = chat_server(launch)
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
     assert alice.ask(request("join", room="#Python")) == {
-        "response": 200, "alert": "Вы вошли в #python", "room": "#python"}
+        "response": 200,
+        "alert": "Вы вошли в #python",
+        "room": "#python",
+    }
     assert bob.ask(request("msg", to="#python", message="можно?")) == {
-        "response": 403, "error": "Вы не в этой комнате"}
+        "response": 403,
+        "error": "Вы не в этой комнате",
+    }
     assert bob.ask(request("msg", to="#nowhere", message="эй"))["response"] == 404
     assert bob.ask(request("join", room="#python"))["response"] == 200
     assert alice.next() == {"response": 100, "alert": "bob вошёл в #python"}
     assert bob.ask(request("users", room="#python"))["users"] == ["alice", "bob"]
-    assert bob.ask(request("rooms")) == {"response": 200, "alert": "Комнаты (2)",
-                                         "rooms": ["#general", "#python"]}
+    assert bob.ask(request("rooms")) == {
+        "response": 200,
+        "alert": "Комнаты (2)",
+        "rooms": ["#general", "#python"],
+    }
     assert bob.ask(request("msg", to="#python", message="в комнате"))["response"] == 200
     assert alice.next()["message"] == "в комнате"
     assert alice.ask(request("leave", room="#python"))["response"] == 200
     assert bob.next() == {"response": 100, "alert": "alice вышел из #python"}
-    assert alice.ask(request("msg", to="#python", message="а теперь?"))["response"] == 403
+    assert (
+        alice.ask(request("msg", to="#python", message="а теперь?"))["response"] == 403
+    )
     assert alice.ask(request("leave", room="#python"))["response"] == 404
     assert alice.ask(request("leave", room="#nowhere"))["response"] == 404
     for bad in ("python", "#", "#" + "x" * 26, "#a b", "#\x1b[31m", 5):
@@ -196,7 +234,10 @@ def test_names_unique_case_insensitive_and_valid(launch):
     server = chat_server(launch)
     alisa = Raw(server.port, "Алиса")  # держим ссылку: иначе сокет закроется
     guest = Raw(server.port)
-    assert guest.ask(presence("аЛИСА")) == {"response": 409, "error": "Имя аЛИСА уже занято"}
+    assert guest.ask(presence("аЛИСА")) == {
+        "response": 409,
+        "error": "Имя аЛИСА уже занято",
+    }
     for bad in ("", "a b", "x" * 26, "ali\x1bce", "ali\u202ece", "al/ice", 42, None):
         assert guest.ask(presence(bad))["response"] == 400, bad
     assert guest.ask(request("presence"))["response"] == 400
@@ -214,15 +255,25 @@ def test_names_unique_case_insensitive_and_valid(launch):
 def test_framing_split_segments_and_glued_messages(launch):
     server = chat_server(launch)
     alice, bob = Raw(server.port, "алиса"), Raw(server.port, "боб")
-    line = json.dumps(request("msg", to="#general", message="Съешь ещё этих мягких булок"),
-                      ensure_ascii=False).encode("utf-8") + b"\n"
+    line = (
+        json.dumps(
+            request("msg", to="#general", message="Съешь ещё этих мягких булок"),
+            ensure_ascii=False,
+        ).encode("utf-8")
+        + b"\n"
+    )
     cut = line.index("мягких".encode("utf-8")) + 1  # посреди двухбайтовой «м»
     for piece in (line[:5], line[5:cut], line[cut:-1], line[-1:]):
         alice.send(piece)
         time.sleep(0.03)  # отдельные сегменты TCP (TCP_NODELAY)
     assert bob.expect(is_msg)["message"] == "Съешь ещё этих мягких булок"
-    glued = b"".join(json.dumps(request("msg", to="#general", message=f"№{i}"), ensure_ascii=False).encode()
-                     + b"\n" for i in range(3))
+    glued = b"".join(
+        json.dumps(
+            request("msg", to="#general", message=f"№{i}"), ensure_ascii=False
+        ).encode()
+        + b"\n"
+        for i in range(3)
+    )
     alice.send(glued + json.dumps(request("users")).encode() + b"\n")
     assert [bob.expect(is_msg)["message"] for _ in range(3)] == ["№0", "№1", "№2"]
     replies = [alice.reply() for _ in range(5)]
@@ -233,15 +284,21 @@ def test_framing_split_segments_and_glued_messages(launch):
 def test_control_and_format_characters_are_stripped(launch):
     server = chat_server(launch)
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
-    dirty = ("\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07при\u200bвет\u202e!\x9b31m\x7f\r\n\t"
-             "\u2028\u2066\ufeff\U000e0041 👩\u200d💻 \ud800end")
-    alice.send(json.dumps(request("msg", to="bob", message=dirty)).encode() + b"\n")  # \ud800 → "\\ud800"
+    dirty = (
+        "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07при\u200bвет\u202e!\x9b31m\x7f\r\n\t"
+        "\u2028\u2066\ufeff\U000e0041 👩\u200d💻 \ud800end"
+    )
+    # \ud800 → "\\ud800"
+    alice.send(json.dumps(request("msg", to="bob", message=dirty)).encode() + b"\n")
     assert alice.reply()["response"] == 200
     text = bob.expect(is_msg)["message"]
     assert text == "[2J]0;pwned]52;c;ZXZpbA==привет!31m 👩\u200d💻 end"
     assert not unsafe_chars(text)
     empty_when_cleaned = "\x1b\x07\u202e"
-    assert alice.ask(request("msg", to="bob", message=empty_when_cleaned))["response"] == 400
+    assert (
+        alice.ask(request("msg", to="bob", message=empty_when_cleaned))["response"]
+        == 400
+    )
     assert alice.ask(request("msg", to="bob", message="я" * 501))["response"] == 400
     assert alice.ask(request("msg", to="bob", message="я" * 500))["response"] == 200
     assert alice.ask(request("msg", to="bob", message=""))["response"] == 400
@@ -252,18 +309,18 @@ def test_bad_requests_get_400_and_connection_survives(launch):
     raw = Raw(server.port)
     bad_lines = [
         b"not json at all",
-        b"\xff\xfe{\"action\": \"rooms\"}",  # не UTF-8
-        "{\"action\": \"rooms\", \"x\": \"\xe9\"}".encode("latin-1"),
+        b'\xff\xfe{"action": "rooms"}',  # не UTF-8
+        '{"action": "rooms", "x": "\xe9"}'.encode("latin-1"),
         b"[1, 2, 3]",
-        b"\"presence\"",
-        b"{\"action\": 5}",
-        b"{\"no_action\": true}",
-        b"{\"action\": \"dance\"}",
-        b"{\"action\": \"presence\", \"user\": \"alice\"}",
-        b"{\"action\": \"presence\", \"user\": {\"account_name\": [\"alice\"]}}",
-        b"{\"action\": \"presence\", \"time\": \"now\", \"user\": {\"account_name\": \"alice\"}}",
+        b'"presence"',
+        b'{"action": 5}',
+        b'{"no_action": true}',
+        b'{"action": "dance"}',
+        b'{"action": "presence", "user": "alice"}',
+        b'{"action": "presence", "user": {"account_name": ["alice"]}}',
+        b'{"action": "presence", "time": "now", "user": {"account_name": "alice"}}',
         b"[" * 2000 + b"]" * 2000,  # глубже, чем разрешает рекурсия json
-        b"{\"action\": \"rooms\"} trailing",
+        b'{"action": "rooms"} trailing',
     ]
     for line in bad_lines:
         raw.send(line + b"\n")
@@ -271,8 +328,12 @@ def test_bad_requests_get_400_and_connection_survives(launch):
         assert reply["response"] == 400 and reply["error"], (line[:40], reply)
     raw.send(b"\n\r\n   \n")  # пустые строки молча пропускаются
     assert raw.ask(presence("alice"))["response"] == 202
-    for fields in ({"to": 5, "message": "x"}, {"to": "bob"}, {"message": "x"},
-                   {"to": "#general", "message": []}):
+    for fields in (
+        {"to": 5, "message": "x"},
+        {"to": "bob"},
+        {"message": "x"},
+        {"to": "#general", "message": []},
+    ):
         assert raw.ask(request("msg", **fields))["response"] == 400, fields
     assert raw.ask(request("join"))["response"] == 400
     assert raw.ask(presence("alice")) == {"response": 200, "alert": "На связи"}
@@ -294,7 +355,7 @@ def test_line_length_limit(launch):
     # Без конца строки: сервер не ждёт, пока придут все 100 КБ.
     endless = Raw(server.port, "bob")
     try:
-        endless.send(b"{\"action\": \"msg\", \"message\": \"" + b"a" * 100_000)
+        endless.send(b'{"action": "msg", "message": "' + b"a" * 100_000)
     except ConnectionError:  # сервер мог уже закрыть соединение
         pass
     assert [message["response"] for message in endless.wait_closed()] == [400]
@@ -319,9 +380,11 @@ def test_every_presence_attempt_restarts_the_handshake_timer(launch):
     started = time.monotonic()
     attempts = [("ALICE", 409), ("два слова", 400), ("alice", 409), ("bob", 202)]
     for number, (name, code) in enumerate(attempts, start=1):
-        time.sleep(max(0.0, started + 0.4 * number - time.monotonic()))  # человек думает 0,4 с
+        # Человек думает 0,4 с
+        time.sleep(max(0.0, started + 0.4 * number - time.monotonic()))
         assert guest.ask(presence(name))["response"] == code, name
-    # bob вошёл через 1,6 с после подключения — больше чем вдвое позже --handshake-timeout.
+    # bob вошёл через 1,6 с после подключения —
+    # больше чем вдвое позже --handshake-timeout.
     assert "не представился" not in server.stderr
     server.assert_no_traceback()
 
@@ -332,7 +395,8 @@ def test_idle_user_gets_probe_then_dropped(launch):
     started = time.monotonic()
     assert raw.next()["action"] == "probe"
     assert 0.4 < time.monotonic() - started < 1
-    assert raw.ask(presence("sleepy")) == {"response": 200, "alert": "На связи"}  # ответ на probe
+    # Ответ на probe
+    assert raw.ask(presence("sleepy")) == {"response": 200, "alert": "На связи"}
     answered = time.monotonic()
     received = raw.wait_closed()
     assert [m.get("action") or m.get("response") for m in received] == ["probe", 408]
@@ -345,7 +409,9 @@ def thread_count(pid: int) -> int:
     return int(status.split("Threads:")[1].split()[0])
 
 
-@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="нужен /proc (Linux)")
+@pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="нужен /proc (Linux)"
+)
 def test_abrupt_disconnects_leave_no_threads_behind(launch):
     server = chat_server(launch)
     pid = server.process.pid
@@ -356,32 +422,49 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch):
     client = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "killed"])
     client.wait_for("/help — команды")
     wait_until(lambda: thread_count(pid) == 8, message="поток на каждое соединение")
-    reset.send(b"{\"action\": \"msg\", \"to\": \"#gen")  # полстроки — и обрыв
+    reset.send(b'{"action": "msg", "to": "#gen')  # полстроки — и обрыв
     reset.reset()
-    dropped.send(b"{\"action\": \"msg\", \"to\": \"#general\", \"mess")
+    dropped.send(b'{"action": "msg", "to": "#general", "mess')
     dropped.close()
     unnamed.reset()
     client.process.kill()  # kill -9
     gone = set()
     while len(gone) < 3:
         gone.add(witness.expect(lambda m: "вышел" in m.get("alert", ""))["alert"])
-    assert gone == {"reset вышел из чата", "dropped вышел из чата", "killed вышел из чата"}
-    assert witness.ask(request("msg", to="#general", message="я ещё здесь"))["response"] == 200
+    assert gone == {
+        "reset вышел из чата",
+        "dropped вышел из чата",
+        "killed вышел из чата",
+    }
+    assert (
+        witness.ask(request("msg", to="#general", message="я ещё здесь"))["response"]
+        == 200
+    )
     assert witness.ask(request("users"))["users"] == ["witness"]
-    wait_until(lambda: thread_count(pid) == 4, message=lambda: f"потоков {thread_count(pid)}, а не 4")
-    # RST заметит чтение («соединение сброшено») или запись уведомления о других — как повезёт.
+    wait_until(
+        lambda: thread_count(pid) == 4,
+        message=lambda: f"потоков {thread_count(pid)}, а не 4",
+    )
+    # RST заметит чтение («соединение сброшено»)
+    # или запись уведомления о других — как повезёт.
     server.wait_for(r"reset отключился: (соединение сброшено|ошибка записи)", "stderr")
     server.assert_no_traceback()
 
 
 def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch):
     server = chat_server(launch, "--max-backlog", "65536")
-    slow = Raw(server.port, "slow", small_buffers=True)  # представился — и больше не читает
+    # Представился — и больше не читает
+    slow = Raw(server.port, "slow", small_buffers=True)
     witness = Raw(server.port, "witness")
     flooder = Raw(server.port, "flooder")
     text = "ж" * 500  # 1000 байт на сообщение
-    batch = b"".join(json.dumps(request("msg", to="#general", message=text), ensure_ascii=False).encode()
-                     + b"\n" for _ in range(50))
+    batch = b"".join(
+        json.dumps(
+            request("msg", to="#general", message=text), ensure_ascii=False
+        ).encode()
+        + b"\n"
+        for _ in range(50)
+    )
     slowest, notices = 0.0, []
     for _ in range(20):  # до 1 МБ; сервер должен сдаться гораздо раньше
         started = time.monotonic()
@@ -427,7 +510,8 @@ def test_ctrl_c_tells_everyone_and_port_is_free_again(launch):
     bob.wait_for(r"^Ошибка: сервер закрыл соединение$", "stderr", flags=re.M)
     assert bob.wait_exit() == 1
     bob.assert_no_traceback()
-    again = chat_server(launch, "--port", str(server.port))  # последний --port побеждает
+    # Последний --port побеждает
+    again = chat_server(launch, "--port", str(server.port))
     assert again.port == server.port
     assert Raw(again.port).ask(presence("alice"))["response"] == 202
 
@@ -440,23 +524,39 @@ def test_port_in_use_is_one_line_and_exit_1(launch):
         server = launch([PYTHON, SERVER, "--port", str(port)])
         assert server.wait_exit() == 1
     lines = server.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"Ошибка: не удалось занять 127.0.0.1:{port}"), lines
+    assert len(lines) == 1 and lines[0].startswith(
+        f"Ошибка: не удалось занять 127.0.0.1:{port}"
+    ), lines
     assert server.stdout == ""
 
 
 def test_help_and_bad_arguments(launch):
     helped = launch([PYTHON, SERVER, "--help"])
     assert helped.wait_exit() == 0
-    for flag in ("--handshake-timeout", "--idle-timeout", "--max-backlog", "--log-level", "--quiet"):
+    for flag in (
+        "--handshake-timeout",
+        "--idle-timeout",
+        "--max-backlog",
+        "--log-level",
+        "--quiet",
+    ):
         assert flag in helped.stdout
     assert "порт" in helped.stdout
     # Без проверки inf и 1e300 сервер запустился бы, а каждое соединение падало
     # бы с OverflowError в селекторе; 0.5 байта очереди превращались бы в 0.
-    bad = [("--idle-timeout", "0"), ("--idle-timeout", "inf"), ("--idle-timeout", "nan"),
-           ("--handshake-timeout", "1e300"), ("--handshake-timeout", "86401"),
-           ("--max-backlog", "0.5"), ("--max-backlog", "0")]
-    wrong = [launch([PYTHON, SERVER, "--port", "0", flag, value]) for flag, value in bad]
-    for (flag, value), program in zip(bad, wrong):
+    bad = [
+        ("--idle-timeout", "0"),
+        ("--idle-timeout", "inf"),
+        ("--idle-timeout", "nan"),
+        ("--handshake-timeout", "1e300"),
+        ("--handshake-timeout", "86401"),
+        ("--max-backlog", "0.5"),
+        ("--max-backlog", "0"),
+    ]
+    wrong = [
+        launch([PYTHON, SERVER, "--port", "0", flag, value]) for flag, value in bad
+    ]
+    for (flag, value), program in zip(bad, wrong, strict=True):
         assert program.wait_exit(timeout=5) == 2, (flag, value)
         assert f"argument {flag}" in program.stderr, program.stderr
         program.assert_no_traceback()
@@ -473,7 +573,8 @@ def test_quiet_server_still_names_its_address(launch):
 
 
 def test_join_reply_comes_before_messages_of_the_room(launch):
-    """Ответ на join приходит раньше сообщений комнаты, даже если поток вошедшего застрял.
+    """Ответ на join приходит раньше сообщений комнаты, даже если поток вошедшего
+    застрял.
 
     Застрять поток заставляем честно, снаружи: не читаем журнал сервера. Канал
     stderr переполняется, и каждый поток, который пишет в журнал, встаёт в
@@ -482,17 +583,25 @@ def test_join_reply_comes_before_messages_of_the_room(launch):
     пока журнал не читают. А сообщение bob в #x уходит alice до того, как поток
     bob встанет на своей строке журнала.
     """
-    server = subprocess.Popen([PYTHON, SERVER, "--host", "127.0.0.1", "--port", "0"],
-                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, env=program_env())
+    server = subprocess.Popen(
+        [PYTHON, SERVER, "--host", "127.0.0.1", "--port", "0"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=program_env(),
+    )
     try:
         port = int(BOUND_ADDRESS.search(server.stderr.readline().decode()).group(2))
         alice, bob, filler = Raw(port, "alice"), Raw(port, "bob"), Raw(port, "filler")
         assert bob.ask(request("join", room="#x"))["response"] == 200
         # Забиваем журнал: каждый отказ 404 — строка WARNING, а её пишут раньше ответа.
         total = 3000  # ~200 КБ журнала, канал вмещает 64 КБ
-        filler.send(b"".join(json.dumps(request("msg", to="nobody", message="?")).encode() + b"\n"
-                             for _ in range(total)))
+        filler.send(
+            b"".join(
+                json.dumps(request("msg", to="nobody", message="?")).encode() + b"\n"
+                for _ in range(total)
+            )
+        )
         answered = 0
         filler.sock.settimeout(0.5)
         try:
@@ -500,13 +609,18 @@ def test_join_reply_comes_before_messages_of_the_room(launch):
                 chunk = filler.sock.recv(65536)
                 assert chunk, "сервер закрыл соединение"
                 answered += chunk.count(b"\n")
-        except socket.timeout:
+        except TimeoutError:
             pass
         assert answered < total, "журнал не переполнился — проверять нечего"
         alice.send(request("join", room="#x"))
-        bob.expect(lambda m: m.get("alert") == "alice вошёл в #x")  # поток alice уже после замка
+        # Поток alice уже после замка
+        bob.expect(lambda m: m.get("alert") == "alice вошёл в #x")
         bob.send(request("msg", to="#x", message="добро пожаловать"))
-        assert alice.reply() == {"response": 200, "alert": "Вы вошли в #x", "room": "#x"}
+        assert alice.reply() == {
+            "response": 200,
+            "alert": "Вы вошли в #x",
+            "room": "#x",
+        }
         assert alice.reply()["message"] == "добро пожаловать"
     finally:
         server.kill()

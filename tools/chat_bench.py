@@ -3,12 +3,13 @@
 
 Запуск из корня репозитория:
 
-    python tools/chat_bench.py                  # полный прогон, меньше 5 минут на 2 ядрах
-    python tools/chat_bench.py --scale tiny     # крошечный прогон (его запускают тесты)
-    python tools/chat_bench.py --write-docs     # отчёт для страницы задания 4
+    python tools/chat_bench.py               # полный прогон, меньше 5 минут на 2 ядрах
+    python tools/chat_bench.py --scale tiny  # крошечный прогон (его запускают тесты)
+    python tools/chat_bench.py --write-docs  # отчёт для страницы задания 4
 
 Что сравниваем. В одном прогоне, на одной машине, один за другим (в сценарии 3 —
-одновременно) стенд поднимает два сервера — оба подпроцессами одного и того же интерпретатора:
+одновременно) стенд поднимает два сервера — оба подпроцессами одного и того же
+интерпретатора:
 
 * `task4` — laboratory_work_1/task4/server.py, наш сервер;
 * `naive` — «обычное лабораторное решение», встроенное в этот файл
@@ -96,7 +97,8 @@ BOUND_ADDRESS = re.compile(rb"\b(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})\b")
 SO_TIMESTAMPNS = 35
 ANCILLARY_SIZE = socket.CMSG_SPACE(16)
 RECV_SIZE = 256 * 1024
-IDLE_WINDOW = 0.1  # сервер затих: за столько секунд его процессорное время почти не выросло
+# Сервер затих: за столько секунд его процессорное время почти не выросло
+IDLE_WINDOW = 0.1
 
 # Текст сообщения стенда: «b|номер|отправитель|время_нс|заполнитель».
 MARK = "b|"
@@ -106,8 +108,10 @@ PROBE_BYTES = b'"probe"'
 _PAD_BASE = "Привет, мир! Hello, world! Съешь ещё этих мягких булок. 0123456789 "
 PADS = [_PAD_BASE[k:] + _PAD_BASE[:k] for k in range(17)]
 # Строка чата в том виде, в каком её пишет json.dumps (наш сервер и наши клиенты).
-CHAT_LINE = re.compile(rb'\{"action": "msg", "time": [0-9.e+-]+, (?:"from": "([^"\\]*)", )?'
-                       rb'"to": "#general", "message": "b\|(\d+)\|([^"\\]*)"\}')
+CHAT_LINE = re.compile(
+    rb'\{"action": "msg", "time": [0-9.e+-]+, (?:"from": "([^"\\]*)", )?'
+    rb'"to": "#general", "message": "b\|(\d+)\|([^"\\]*)"\}'
+)
 
 SERVERS = {"task4": "наш (task4)", "naive": "наивный"}
 
@@ -124,32 +128,73 @@ SCALES = {
         # Пар раундов больше, чем раундов в сценарии 1: отношение в паре «с молчуном /
         # без» гуляет на ±20 % (машина шумит), а порог — 0,9; по 20 парам разброс
         # итога — около 5 %.
-        "stalled": {"rcvbuf": 4096, "backlog": 1 << 19, "step": 1 << 16, "text": 400,
-                    "rounds": 20},
-        "flood": {"chatters": 20, "rate": 200, "seconds": 6.0, "idle": 500, "handshake": 10.0},
-        "hostile": {"chatters": 20, "rate": 100, "seconds": 5.0, "random_conns": 8,
-                    "random_bytes": 16384, "long_lines": 2, "long_size": 1 << 20,
-                    "wrong_shapes": 10_000, "escape_msgs": 200, "resets": 40},
+        "stalled": {
+            "rcvbuf": 4096,
+            "backlog": 1 << 19,
+            "step": 1 << 16,
+            "text": 400,
+            "rounds": 20,
+        },
+        "flood": {
+            "chatters": 20,
+            "rate": 200,
+            "seconds": 6.0,
+            "idle": 500,
+            "handshake": 10.0,
+        },
+        "hostile": {
+            "chatters": 20,
+            "rate": 100,
+            "seconds": 5.0,
+            "random_conns": 8,
+            "random_bytes": 16384,
+            "long_lines": 2,
+            "long_size": 1 << 20,
+            "wrong_shapes": 10_000,
+            "escape_msgs": 200,
+            "resets": 40,
+        },
         "server_args": ["-q"],
-        "quiet": 2.0,        # сколько ждать новых доставок, прежде чем счесть остальное потерянным
-        "settle": 0.3,       # тишина после регистрации, прежде чем начать замер
-        "setup": 60.0,       # предел на подключение и регистрацию
-        "phase": 60.0,       # предел на одну фазу отправки
+        # сколько ждать новых доставок, прежде чем счесть остальное потерянным
+        "quiet": 2.0,
+        "settle": 0.3,  # тишина после регистрации, прежде чем начать замер
+        "setup": 60.0,  # предел на подключение и регистрацию
+        "phase": 60.0,  # предел на одну фазу отправки
         "probe_grace": 5.0,  # сколько враждебные проверки ждут ответа после конца чата
         "alive_timeout": 3.0,  # сколько ждать ответа от сервера после атаки
-        "budget": 285.0,     # жёсткий предел на весь прогон
+        "budget": 285.0,  # жёсткий предел на весь прогон
     },
     "tiny": {
         # Сценарию 4 раунд должен адресовать медленному больше границы его очереди.
         "burst": {"clients": 3, "messages": 1500, "rounds": 2},
         "latency": {"clients": 4, "rate": 40, "seconds": 0.3},
         "scale": {"clients": 30, "rate": 20, "seconds": 0.4, "rounds": 2},
-        "stalled": {"rcvbuf": 4096, "backlog": 1 << 18, "step": 1 << 15, "text": 400,
-                    "rounds": 2},
-        "flood": {"chatters": 4, "rate": 40, "seconds": 0.3, "idle": 20, "handshake": 1.0},
-        "hostile": {"chatters": 4, "rate": 40, "seconds": 0.6, "random_conns": 2,
-                    "random_bytes": 4096, "long_lines": 1, "long_size": 1 << 20,
-                    "wrong_shapes": 200, "escape_msgs": 10, "resets": 4},
+        "stalled": {
+            "rcvbuf": 4096,
+            "backlog": 1 << 18,
+            "step": 1 << 15,
+            "text": 400,
+            "rounds": 2,
+        },
+        "flood": {
+            "chatters": 4,
+            "rate": 40,
+            "seconds": 0.3,
+            "idle": 20,
+            "handshake": 1.0,
+        },
+        "hostile": {
+            "chatters": 4,
+            "rate": 40,
+            "seconds": 0.6,
+            "random_conns": 2,
+            "random_bytes": 4096,
+            "long_lines": 1,
+            "long_size": 1 << 20,
+            "wrong_shapes": 200,
+            "escape_msgs": 10,
+            "resets": 4,
+        },
         "server_args": ["-q"],
         "quiet": 0.5,
         "settle": 0.1,
@@ -170,6 +215,7 @@ class BenchError(Exception):
 # «Обычное лабораторное решение»
 # --------------------------------------------------------------------------
 
+
 def run_naive_relay(host: str, port: int) -> int:
     """Наивный ретранслятор — так, как его обычно сдают, но с небольшой форой.
 
@@ -185,11 +231,18 @@ def run_naive_relay(host: str, port: int) -> int:
     try:
         server.bind((host, port))
     except OSError as error:
-        print(f"Ошибка: не удалось занять {host}:{port}: {error.strerror}", file=sys.stderr)
+        print(
+            f"Ошибка: не удалось занять {host}:{port}: {error.strerror}",
+            file=sys.stderr,
+        )
         return 1
     server.listen()
     bound_host, bound_port = server.getsockname()
-    print(f"Наивный ретранслятор слушает {bound_host}:{bound_port}", file=sys.stderr, flush=True)
+    print(
+        f"Наивный ретранслятор слушает {bound_host}:{bound_port}",
+        file=sys.stderr,
+        flush=True,
+    )
 
     def serve(conn: socket.socket) -> None:
         while True:
@@ -222,6 +275,7 @@ def run_naive_relay(host: str, port: int) -> int:
 # Серверы-подпроцессы и их память из /proc
 # --------------------------------------------------------------------------
 
+
 def proc_status(pid: int) -> dict[str, int]:
     """VmRSS, VmHWM (в КиБ) и Threads из /proc/<pid>/status; {} если процесса нет."""
     values = {}
@@ -247,23 +301,47 @@ def proc_cpu_seconds(pid: int) -> float:
 
 
 class ServerProcess:
-    """Сервер в подпроцессе: порт из первой строки, лог в файл, пики памяти и потоков."""
+    """Сервер в подпроцессе: порт из первой строки, лог в файл, пики памяти и
+    потоков."""
 
     def __init__(self, kind: str, args: list[str], log_path: Path) -> None:
         self.kind = kind
         self.answers = kind == "task4"  # наивный ретранслятор ничего не отвечает
         if kind == "task4":
-            command = [sys.executable, str(TASK4_SERVER_PATH), "--host", HOST, "--port", "0", *args]
+            command = [
+                sys.executable,
+                str(TASK4_SERVER_PATH),
+                "--host",
+                HOST,
+                "--port",
+                "0",
+                *args,
+            ]
         else:
-            command = [sys.executable, str(Path(__file__).resolve()), "--naive-relay",
-                       "--host", HOST, "--port", "0"]
+            command = [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--naive-relay",
+                "--host",
+                HOST,
+                "--port",
+                "0",
+            ]
         self.command = command
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(log_path, "w+b")
-        env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONUTF8="1")
-        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=self._log,
-                                        stderr=self._log, cwd=ROOT, env=env)
+        env = dict(
+            os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONUTF8="1"
+        )
+        self.process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            cwd=ROOT,
+            env=env,
+        )
         self.pid = self.process.pid
         self.peak_threads = 0
         self.peak_rss_kb = 0
@@ -281,16 +359,22 @@ class ServerProcess:
                 match = BOUND_ADDRESS.search(text.split(b"\n", 1)[0])
                 if match:
                     return int(match.group(2))
-                raise BenchError(f"{self.kind}: первая строка без адреса: {text[:200]!r}")
+                raise BenchError(
+                    f"{self.kind}: первая строка без адреса: {text[:200]!r}"
+                )
             if self.process.poll() is not None:
-                raise BenchError(f"{self.kind}: сервер завершился при запуске: {text[-500:]!r}")
+                raise BenchError(
+                    f"{self.kind}: сервер завершился при запуске: {text[-500:]!r}"
+                )
             time.sleep(0.01)
         raise BenchError(f"{self.kind}: сервер не назвал адрес за 15 с")
 
     def sample(self) -> dict[str, int]:
         values = proc_status(self.pid)
         self.peak_threads = max(self.peak_threads, values.get("Threads", 0))
-        self.peak_rss_kb = max(self.peak_rss_kb, values.get("VmHWM", 0), values.get("VmRSS", 0))
+        self.peak_rss_kb = max(
+            self.peak_rss_kb, values.get("VmHWM", 0), values.get("VmRSS", 0)
+        )
         return values
 
     def rss_mb(self) -> float:
@@ -321,10 +405,19 @@ class ServerProcess:
 # Генератор нагрузки: клиенты и цикл событий в одном потоке
 # --------------------------------------------------------------------------
 
+
 def presence_line(name: str) -> bytes:
-    return (json.dumps({"action": "presence", "time": round(time.time(), 3),
-                        "user": {"account_name": name, "status": "в сети"}},
-                       ensure_ascii=False) + "\n").encode()
+    return (
+        json.dumps(
+            {
+                "action": "presence",
+                "time": round(time.time(), 3),
+                "user": {"account_name": name, "status": "в сети"},
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    ).encode()
 
 
 def has_control_chars(value) -> bool:
@@ -332,7 +425,9 @@ def has_control_chars(value) -> bool:
     if isinstance(value, str):
         return any(ord(ch) < 0x20 or 0x80 <= ord(ch) <= 0x9F for ch in value)
     if isinstance(value, dict):
-        return any(has_control_chars(k) or has_control_chars(v) for k, v in value.items())
+        return any(
+            has_control_chars(k) or has_control_chars(v) for k, v in value.items()
+        )
     if isinstance(value, list):
         return any(has_control_chars(v) for v in value)
     return False
@@ -351,15 +446,30 @@ def raw_line_leaks(line: bytes) -> bool:
 class Client:
     """Одно соединение генератора: буферы, состояние и карта полученных сообщений."""
 
-    __slots__ = ("sock", "name", "index", "role", "state", "inbuf", "outbuf", "reading",
-                 "events", "marks", "opened_at", "closed_at", "rx_bytes", "leaks")
+    __slots__ = (
+        "sock",
+        "name",
+        "index",
+        "role",
+        "state",
+        "inbuf",
+        "outbuf",
+        "reading",
+        "events",
+        "marks",
+        "opened_at",
+        "closed_at",
+        "rx_bytes",
+        "leaks",
+    )
 
     def __init__(self, sock: socket.socket, name: str, index: int, role: str) -> None:
         self.sock = sock
         self.name = name
         self.index = index
-        self.role = role            # chatter | stalled | idle
-        self.state = "connected"    # connected | registering | registered | refused | closed
+        self.role = role  # chatter | stalled | idle
+        # connected | registering | registered | refused | closed
+        self.state = "connected"
         self.inbuf = b""
         self.outbuf = b""
         self.reading = True
@@ -387,7 +497,9 @@ def percentiles(latencies) -> dict:
 class Ledger:
     """Учёт одной фазы: что отправлено, что дошло, с какой задержкой, что искажено."""
 
-    def __init__(self, receivers: list[Client], names: list[str], capacity: int) -> None:
+    def __init__(
+        self, receivers: list[Client], names: list[str], capacity: int
+    ) -> None:
         self.names = names
         self.name_bytes = [name.encode() for name in names]
         self.stamps = array.array("q")
@@ -406,7 +518,8 @@ class Ledger:
         self.last_delivery_ns = 0
 
     def next_message(self, sender: Client) -> str:
-        """Текст очередного сообщения «b|номер|отправитель|время_нс|заполнитель» и его учёт."""
+        """Текст очередного сообщения «b|номер|отправитель|время_нс|заполнитель» и его
+        учёт."""
         msg_id = len(self.stamps)
         if msg_id >= self.capacity:
             raise BenchError("стенд отправил больше сообщений, чем рассчитал")
@@ -432,15 +545,20 @@ class Ledger:
                 msg_id = int(msg_id)
                 sender = self.senders[msg_id]
                 valid = tail == self.tails[msg_id] and (
-                    sender_name is None or sender_name == self.name_bytes[sender])
+                    sender_name is None or sender_name == self.name_bytes[sender]
+                )
             else:
                 message = json.loads(line)
                 _, msg_id, tail = message["message"].split("|", 2)
                 msg_id = int(msg_id)
                 sender = self.senders[msg_id]
                 name = self.names[sender]
-                valid = (msg_id >= 0 and message["action"] == "msg"
-                         and tail.encode() == self.tails[msg_id] and message.get("from", name) == name)
+                valid = (
+                    msg_id >= 0
+                    and message["action"] == "msg"
+                    and tail.encode() == self.tails[msg_id]
+                    and message.get("from", name) == name
+                )
         except Exception:  # обрывок чужой строки может оказаться чем угодно
             valid = False
         marks = receiver.marks
@@ -465,11 +583,20 @@ class Ledger:
 
     def summary(self, gave_up_ns: int) -> dict:
         lost = max(0, self.expected - self.delivered)
-        end = self.last_delivery_ns if not lost else max(gave_up_ns, self.last_delivery_ns)
-        seconds = max(1e-9, (end - self.first_send_ns) / 1e9) if self.first_send_ns else 0.0
+        end = (
+            self.last_delivery_ns
+            if not lost
+            else max(gave_up_ns, self.last_delivery_ns)
+        )
+        seconds = (
+            max(1e-9, (end - self.first_send_ns) / 1e9) if self.first_send_ns else 0.0
+        )
         return {
-            "sent": len(self.stamps), "expected": self.expected, "delivered": self.delivered,
-            "lost": lost, "corrupted": self.corrupted + self.duplicates,
+            "sent": len(self.stamps),
+            "expected": self.expected,
+            "delivered": self.delivered,
+            "lost": lost,
+            "corrupted": self.corrupted + self.duplicates,
             "seconds": round(seconds, 3),
             "deliveries_per_s": round(self.delivered / seconds) if seconds else 0,
             **percentiles(self.latencies),
@@ -479,23 +606,25 @@ class Ledger:
 class Load:
     """Все соединения генератора и цикл событий над ними (один поток, epoll)."""
 
-    def __init__(self, server: ServerProcess, progress: "Progress") -> None:
+    def __init__(self, server: ServerProcess, progress: Progress) -> None:
         self.server = server
         self.progress = progress
         self.selector = selectors.DefaultSelector()
         self.clients: list[Client] = []
         self.names: list[str] = []
         self.ledger: Ledger | None = None
-        self.inspect = False   # разбирать ли каждую строку (во время замера)
-        self.lateness = 0.0    # насколько генератор опоздал с отправкой по расписанию (с)
+        self.inspect = False  # разбирать ли каждую строку (во время замера)
+        # Насколько генератор опоздал с отправкой по расписанию (с)
+        self.lateness = 0.0
         self.rx_total = 0
         self.status = lambda: ""
         self._next_sample = 0.0
         self._next_report = time.monotonic() + 1.0
 
     # --- соединения --------------------------------------------------------
-    def connect(self, role: str = "chatter", name: str | None = None,
-                rcvbuf: int | None = None) -> Client:
+    def connect(
+        self, role: str = "chatter", name: str | None = None, rcvbuf: int | None = None
+    ) -> Client:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         # Нагрузка не должна добавлять своих задержек: Нейгл у клиентов выключен.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -508,7 +637,9 @@ class Load:
             sock.connect(self.server.address)
         except OSError as error:
             sock.close()
-            raise BenchError(f"{self.server.kind}: не удалось подключиться: {error}") from None
+            raise BenchError(
+                f"{self.server.kind}: не удалось подключиться: {error}"
+            ) from None
         sock.setblocking(False)
         index = len(self.clients)
         client = Client(sock, name or f"c{index}", index, role)
@@ -519,7 +650,8 @@ class Load:
 
     def _update_events(self, client: Client) -> None:
         events = (selectors.EVENT_READ if client.reading else 0) | (
-            selectors.EVENT_WRITE if client.outbuf else 0)
+            selectors.EVENT_WRITE if client.outbuf else 0
+        )
         if client.state == "closed":
             events = 0
         if events == client.events:
@@ -555,8 +687,13 @@ class Load:
 
     def send_chat(self, client: Client) -> None:
         text = self.ledger.next_message(client)
-        self.send(client, ('{"action": "msg", "time": %.3f, "to": "#general", "message": "%s"}\n'
-                           % (time.time(), text)).encode())
+        self.send(
+            client,
+            (
+                f'{{"action": "msg", "time": {time.time():.3f}, '
+                f'"to": "#general", "message": "{text}"}}\n'
+            ).encode(),
+        )
 
     def _closed(self, client: Client) -> None:
         if client.state == "closed":
@@ -628,7 +765,8 @@ class Load:
             arrived = time.time_ns()
         if b"\n" not in data:
             client.inbuf += data
-            if len(client.inbuf) > 16 * 1024 * 1024:  # «строка» без конца: не копим бесконечно
+            # «строка» без конца: не копим бесконечно
+            if len(client.inbuf) > 16 * 1024 * 1024:
                 client.inbuf = b""
                 self._garbage(client, b"")
             return
@@ -636,9 +774,14 @@ class Load:
         client.inbuf = lines.pop()
         for line in lines:
             if MARK_BYTES in line:
-                # Целая строка чата — ровно отправленный текст; утечку ищем в искажённых.
-                if (self.ledger is not None and not self.ledger.chat_line(client, line, arrived)
-                        and self.inspect and raw_line_leaks(line)):
+                # Целая строка чата — ровно отправленный
+                # текст; утечку ищем в искажённых.
+                if (
+                    self.ledger is not None
+                    and not self.ledger.chat_line(client, line, arrived)
+                    and self.inspect
+                    and raw_line_leaks(line)
+                ):
                     client.leaks += 1
             elif line and (self.inspect or client.state != "registered"):
                 self._service_line(client, line)
@@ -675,7 +818,7 @@ class Load:
     def register(self, clients: list[Client], deadline: float, batch: int = 50) -> None:
         """Регистрирует клиентов пачками; наивному нечего отвечать — считаем сразу."""
         for start in range(0, len(clients), batch):
-            chunk = clients[start:start + batch]
+            chunk = clients[start : start + batch]
             for client in chunk:
                 client.state = "registering"
                 self.send(client, presence_line(client.name))
@@ -686,11 +829,15 @@ class Load:
                 continue
             while any(c.state == "registering" for c in chunk):
                 if time.monotonic() > deadline:
-                    raise BenchError(f"{self.server.kind}: регистрация не закончилась вовремя")
+                    raise BenchError(
+                        f"{self.server.kind}: регистрация не закончилась вовремя"
+                    )
                 self.poll(0.05)
             refused = [c.name for c in chunk if c.state != "registered"]
             if refused:
-                raise BenchError(f"{self.server.kind}: сервер не принял имена {refused[:5]}")
+                raise BenchError(
+                    f"{self.server.kind}: сервер не принял имена {refused[:5]}"
+                )
 
     def settle(self, quiet: float, deadline: float) -> None:
         """Ждёт тишины: оповещения о входе (или разосланные presence) дошли до всех."""
@@ -714,9 +861,11 @@ class Load:
             client.marks = None
         self.ledger = None
 
-    def burst(self, senders: list[Client], each: int, quiet: float, deadline: float) -> int:
-        """Каждый шлёт `each` сообщений как можно быстрее — по одному за круг цикла, пока
-        сокет принимает; если сервер `quiet` секунд ничего не берёт — сдаёмся.
+    def burst(
+        self, senders: list[Client], each: int, quiet: float, deadline: float
+    ) -> int:
+        """Каждый шлёт `each` сообщений как можно быстрее — по одному за круг цикла,
+        пока сокет принимает; если сервер `quiet` секунд ничего не берёт — сдаёмся.
         Возвращает, сколько сообщений так и не ушло.
 
         Читаем, только когда слать некому: у настоящих клиентов чтение не тормозит
@@ -745,7 +894,9 @@ class Load:
                 self.poll(0.005)
         return sum(left.values())
 
-    def paced(self, senders: list[Client], rate: float, seconds: float, deadline: float) -> int:
+    def paced(
+        self, senders: list[Client], rate: float, seconds: float, deadline: float
+    ) -> int:
         """Ровный темп `rate` сообщений в секунду на всех; возвращает неотправленные."""
         total = round(rate * seconds)
         start = time.monotonic()
@@ -765,7 +916,8 @@ class Load:
         return 0
 
     def drain(self, quiet: float, deadline: float) -> int:
-        """Ждёт оставшиеся доставки, пока они идут; возвращает момент, когда сдались (нс)."""
+        """Ждёт оставшиеся доставки, пока они идут; возвращает момент, когда сдались
+        (нс)."""
         ledger = self.ledger
         last, last_change = -1, time.monotonic()
         while not ledger.complete and time.monotonic() < deadline:
@@ -782,8 +934,10 @@ class Load:
 # Враждебные проверки: блокирующие сокеты в отдельных потоках
 # --------------------------------------------------------------------------
 
+
 class LineConn:
-    """Блокирующее соединение для проверок: отправка без исключений, ответы с дедлайном."""
+    """Блокирующее соединение для проверок: отправка без исключений, ответы с
+    дедлайном."""
 
     def __init__(self, address: tuple[str, int], deadline: float) -> None:
         self.deadline = deadline
@@ -799,19 +953,26 @@ class LineConn:
         except OSError:
             return False
 
-    def responses(self, count: int | None = None, quiet: float | None = None) -> list[int]:
-        """Коды ответов (кроме оповещений 100): ровно `count`, или пока не станет тихо/закрыто."""
+    def responses(
+        self, count: int | None = None, quiet: float | None = None
+    ) -> list[int]:
+        """Коды ответов (кроме оповещений 100): ровно `count`, или пока не станет
+        тихо/закрыто."""
         codes: list[int] = []
         last = time.monotonic()
         while not self.closed and (count is None or len(codes) < count):
             now = time.monotonic()
             if now >= self.deadline or (quiet is not None and now - last >= quiet):
                 break
-            wait = self.deadline - now if quiet is None else min(self.deadline - now, quiet)
+            wait = (
+                self.deadline - now
+                if quiet is None
+                else min(self.deadline - now, quiet)
+            )
             self.sock.settimeout(max(0.01, wait))
             try:
                 data = self.sock.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 data = b""
@@ -843,7 +1004,9 @@ class LineConn:
     def reset(self) -> None:
         """Обрыв без FIN: SO_LINGER(1, 0) и close() — ядро шлёт RST."""
         try:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.sock.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
         except OSError:
             pass
         self.sock.close()
@@ -861,46 +1024,75 @@ def _json_line(obj) -> bytes:
 
 # Запросы правильного JSON, но неверной формы: каждому положен ответ 400.
 WRONG_BEFORE_REGISTRATION = [
-    b"[]", b'"presence"', b"42", b"null", b"{}", b'{"action": 42}', b'{"action": null}',
-    b'{"action": ["presence"]}', b'{"action": "presence"}', b'{"action": "presence", "user": "x"}',
-    b'{"action": "presence", "user": {}}', b'{"action": "presence", "user": {"account_name": 7}}',
+    b"[]",
+    b'"presence"',
+    b"42",
+    b"null",
+    b"{}",
+    b'{"action": 42}',
+    b'{"action": null}',
+    b'{"action": ["presence"]}',
+    b'{"action": "presence"}',
+    b'{"action": "presence", "user": "x"}',
+    b'{"action": "presence", "user": {}}',
+    b'{"action": "presence", "user": {"account_name": 7}}',
     b'{"action": "presence", "user": {"account_name": ""}}',
     b'{"action": "presence", "user": {"account_name": "a b"}}',
     b'{"action": "presence", "user": {"account_name": "' + b"x" * 26 + b'"}}',
 ]
 WRONG_AFTER_REGISTRATION = [
-    b'{"action": "msg"}', b'{"action": "msg", "to": "#general"}',
+    b'{"action": "msg"}',
+    b'{"action": "msg", "to": "#general"}',
     b'{"action": "msg", "to": "#general", "message": ""}',
     b'{"action": "msg", "to": "#general", "message": 5}',
     b'{"action": "msg", "to": 5, "message": "x"}',
     b'{"action": "msg", "to": "#general", "message": ["x"]}',
     b'{"action": "msg", "to": "#general", "message": "\\u001b\\u0007"}',
     _json_line({"action": "msg", "to": "#general", "message": "я" * 501}).rstrip(b"\n"),
-    b"[]", b"{}",
+    b"[]",
+    b"{}",
 ]
 INVALID_UTF8 = [
-    b"\xff\xfe\xfd", b'{"action": "presence", "user": {"account_name": "\xc3\x28"}}',
-    b"\xed\xa0\x80", b'{"action": "msg", "to": "#general", "message": "\xe2\x82"}',
+    b"\xff\xfe\xfd",
+    b'{"action": "presence", "user": {"account_name": "\xc3\x28"}}',
+    b"\xed\xa0\x80",
+    b'{"action": "msg", "to": "#general", "message": "\xe2\x82"}',
     b"\xf8\x88\x80\x80\x80",
 ]
-ESCAPE_NAMES = ["\x1b[31mRED\x1b[0m", "\x1bEVIL\x07", "\u009b31mCSI", "\x1b]0;title\x07"]
+ESCAPE_NAMES = [
+    "\x1b[31mRED\x1b[0m",
+    "\x1bEVIL\x07",
+    "\u009b31mCSI",
+    "\x1b]0;title\x07",
+]
 ESCAPE_TEXT = "\x1b[2J\x1b[H\x1b[31mзло {n}\x07\x1b]0;окно\x07\u009b1m\x08\r\x00конец"
 
 
 class HostileProbes:
     """Набор враждебных проверок; каждая — поток с блокирующими сокетами."""
 
-    def __init__(self, address: tuple[str, int], cfg: dict, deadline: float, victim: str) -> None:
+    def __init__(
+        self, address: tuple[str, int], cfg: dict, deadline: float, victim: str
+    ) -> None:
         self.address = address
         self.cfg = cfg
         self.deadline = deadline
         self.victim = victim
         self.results: list[dict] = []
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(check,), daemon=True)
-                         for check in (self.random_bytes, self.invalid_utf8, self.long_line,
-                                       self.wrong_shapes_unregistered, self.wrong_shapes_registered,
-                                       self.escape_names, self.escape_texts, self.resets)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(check,), daemon=True)
+            for check in (
+                self.random_bytes,
+                self.invalid_utf8,
+                self.long_line,
+                self.wrong_shapes_unregistered,
+                self.wrong_shapes_registered,
+                self.escape_names,
+                self.escape_texts,
+                self.resets,
+            )
+        ]
 
     def start(self) -> None:
         for thread in self._threads:
@@ -928,10 +1120,11 @@ class HostileProbes:
     def random_bytes(self):
         rng = random.Random(4)
         conns = [self._conn() for _ in range(self.cfg["random_conns"])]
-        for conn in conns:  # сначала всем мусор, потом ответы: ожидания тишины идут разом
+        # Сначала всем мусор, потом ответы: ожидания тишины идут разом
+        for conn in conns:
             data = rng.randbytes(self.cfg["random_bytes"]) + b"\n"
             for start in range(0, len(data), 4096):
-                if not conn.send(data[start:start + 4096]):
+                if not conn.send(data[start : start + 4096]):
                     break
         answered, closed, wrong, silent = 0, 0, [], 0
         for conn in conns:
@@ -942,8 +1135,10 @@ class HostileProbes:
             silent += not codes and not conn.closed
             conn.close()
         ok = not wrong and not silent
-        return ok, (f"ответов 400: {answered}, закрыто соединений: {closed}, без ответа и "
-                    f"закрытия: {silent}, чужих кодов: {wrong[:3]}")
+        return ok, (
+            f"ответов 400: {answered}, закрыто соединений: {closed}, без ответа и "
+            f"закрытия: {silent}, чужих кодов: {wrong[:3]}"
+        )
 
     def invalid_utf8(self):
         conn = self._conn()
@@ -956,34 +1151,50 @@ class HostileProbes:
 
     def long_line(self):
         details = []
-        for number in range(self.cfg["long_lines"]):
+        for _ in range(self.cfg["long_lines"]):
             conn = self._conn()
-            conn.send(b'{"action": "msg", "to": "#general", "message": "'
-                      + b"A" * self.cfg["long_size"])
+            conn.send(
+                b'{"action": "msg", "to": "#general", "message": "'
+                + b"A" * self.cfg["long_size"]
+            )
             codes = conn.responses()
             conn.close()
             details.append((codes, conn.closed))
         ok = all(closed and all(c == 400 for c in codes) for codes, closed in details)
         seen = sum(codes == [400] for codes, _ in details)
-        return ok, f"закрыто {sum(c for _, c in details)}/{len(details)}, из них с ответом 400: {seen}"
+        return (
+            ok,
+            f"закрыто {sum(c for _, c in details)}/{len(details)}, "
+            f"из них с ответом 400: {seen}",
+        )
 
-    def _shapes(self, conn: LineConn, shapes: list[bytes], count: int) -> tuple[list[int], int]:
+    def _shapes(
+        self, conn: LineConn, shapes: list[bytes], count: int
+    ) -> tuple[list[int], int]:
         codes: list[int] = []
         sent = 0
         while sent < count and not conn.closed and time.monotonic() < self.deadline:
             batch = min(250, count - sent)
-            conn.send(b"".join(shapes[(sent + k) % len(shapes)] + b"\n" for k in range(batch)))
+            conn.send(
+                b"".join(shapes[(sent + k) % len(shapes)] + b"\n" for k in range(batch))
+            )
             sent += batch
             codes += conn.responses(batch)
         return codes, sent
 
     def wrong_shapes_unregistered(self):
         conn = self._conn()
-        codes, sent = self._shapes(conn, WRONG_BEFORE_REGISTRATION, self.cfg["wrong_shapes"] // 2)
+        codes, sent = self._shapes(
+            conn, WRONG_BEFORE_REGISTRATION, self.cfg["wrong_shapes"] // 2
+        )
         conn.close()
         bad = len([c for c in codes if c != 400])
         ok = sent == len(codes) and not bad and not conn.closed
-        return ok, f"отправлено {sent}, ответов {len(codes)}, не 400: {bad}, закрыто: {conn.closed}"
+        return (
+            ok,
+            f"отправлено {sent}, ответов {len(codes)}, не 400: {bad}, "
+            f"закрыто: {conn.closed}",
+        )
 
     def wrong_shapes_registered(self):
         conn = self._conn()
@@ -993,10 +1204,19 @@ class HostileProbes:
         count = self.cfg["wrong_shapes"] - self.cfg["wrong_shapes"] // 2
         codes, sent = self._shapes(conn, WRONG_AFTER_REGISTRATION, count)
         conn.close()
-        bad = sorted({(WRONG_AFTER_REGISTRATION[k % len(WRONG_AFTER_REGISTRATION)][:60], c)
-                      for k, c in enumerate(codes) if c != 400})
+        bad = sorted(
+            {
+                (WRONG_AFTER_REGISTRATION[k % len(WRONG_AFTER_REGISTRATION)][:60], c)
+                for k, c in enumerate(codes)
+                if c != 400
+            }
+        )
         ok = sent == len(codes) and not bad and not conn.closed
-        return ok, f"отправлено {sent}, ответов {len(codes)}, не 400: {bad[:3]}, закрыто: {conn.closed}"
+        return (
+            ok,
+            f"отправлено {sent}, ответов {len(codes)}, не 400: {bad[:3]}, "
+            f"закрыто: {conn.closed}",
+        )
 
     def escape_names(self):
         codes = []
@@ -1017,11 +1237,21 @@ class HostileProbes:
         total = self.cfg["escape_msgs"]
         for number in range(total):
             target = "#general" if number % 2 else self.victim
-            conn.send(_json_line({"action": "msg", "time": round(time.time(), 3), "to": target,
-                                  "message": ESCAPE_TEXT.format(n=number)}))
+            conn.send(
+                _json_line(
+                    {
+                        "action": "msg",
+                        "time": round(time.time(), 3),
+                        "to": target,
+                        "message": ESCAPE_TEXT.format(n=number),
+                    }
+                )
+            )
         codes = conn.responses(total)
         conn.close()
-        return codes == [200] * total, f"отправлено {total}, ответов 200: {codes.count(200)}"
+        return codes == [
+            200
+        ] * total, f"отправлено {total}, ответов 200: {codes.count(200)}"
 
     def resets(self):
         registered = 0
@@ -1034,12 +1264,15 @@ class HostileProbes:
             else:
                 conn.send(b'{"action": "presence", "user": {"account_na')
             conn.reset()
-        return registered == (count + 1) // 2, f"обрывов {count}, из них после регистрации: {registered}"
+        return registered == (
+            count + 1
+        ) // 2, f"обрывов {count}, из них после регистрации: {registered}"
 
 
 # --------------------------------------------------------------------------
 # Сценарии
 # --------------------------------------------------------------------------
+
 
 class Progress:
     """Строки хода работы в stderr: «[  12.3 с] …»."""
@@ -1050,13 +1283,19 @@ class Progress:
 
     def say(self, text: str) -> None:
         if text and not self.quiet:
-            print(f"[{time.monotonic() - self.start:6.1f} с] {text}", file=sys.stderr, flush=True)
+            print(
+                f"[{time.monotonic() - self.start:6.1f} с] {text}",
+                file=sys.stderr,
+                flush=True,
+            )
 
 
 class Context:
     """Общее для всех сценариев прогона: размер, куда писать логи, бюджет времени."""
 
-    def __init__(self, scale: str, servers: list[str], log_dir: Path, progress: Progress) -> None:
+    def __init__(
+        self, scale: str, servers: list[str], log_dir: Path, progress: Progress
+    ) -> None:
         self.scale_name = scale
         self.scale = SCALES[scale]
         self.servers = servers
@@ -1093,19 +1332,27 @@ class Context:
         return min(time.monotonic() + seconds, self.deadline)
 
 
-def measured(server: ServerProcess, load: Load, ledger: Ledger, gave_up_ns: int,
-             cpu_before: tuple[float, float], unsent: int) -> dict:
+def measured(
+    server: ServerProcess,
+    load: Load,
+    ledger: Ledger,
+    gave_up_ns: int,
+    cpu_before: tuple[float, float],
+    unsent: int,
+) -> dict:
     row = ledger.summary(gave_up_ns)
     server.sample()
-    row.update({
-        "unsent": unsent,
-        "peak_rss_mb": round(server.peak_rss_kb / 1024, 1),
-        "peak_threads": server.peak_threads,
-        "server_cpu_s": round(proc_cpu_seconds(server.pid) - cpu_before[0], 2),
-        "loadgen_cpu_s": round(time.process_time() - cpu_before[1], 2),
-        "escapes_leaked": sum(c.leaks for c in load.clients),
-        "generator_late_ms": round(load.lateness * 1000, 1),
-    })
+    row.update(
+        {
+            "unsent": unsent,
+            "peak_rss_mb": round(server.peak_rss_kb / 1024, 1),
+            "peak_threads": server.peak_threads,
+            "server_cpu_s": round(proc_cpu_seconds(server.pid) - cpu_before[0], 2),
+            "loadgen_cpu_s": round(time.process_time() - cpu_before[1], 2),
+            "escapes_leaked": sum(c.leaks for c in load.clients),
+            "generator_late_ms": round(load.lateness * 1000, 1),
+        }
+    )
     return row
 
 
@@ -1114,7 +1361,8 @@ def cpu_now(server: ServerProcess) -> tuple[float, float]:
 
 
 def shut_down(server: ServerProcess, load: Load) -> str:
-    """Останавливает сервер раньше клиентов (не мерим чужие прощания); возвращает лог."""
+    """Останавливает сервер раньше клиентов (не мерим чужие прощания); возвращает
+    лог."""
     log = server.stop()
     load.close_all()
     return log
@@ -1124,22 +1372,32 @@ def finish(server: ServerProcess, load: Load, row: dict) -> dict:
     """Конец сценария: shut_down и то, что из лога и команды попадает в отчёт."""
     log = shut_down(server, load)
     row["tracebacks"] = log.count("Traceback")
-    row["command"] = " ".join(["python"] + [shlex.quote(shown_path(a)) for a in server.command[1:]])
-    row["log"] = str(server.log_path.relative_to(ROOT)) if server.log_path.is_relative_to(ROOT) \
+    row["command"] = " ".join(
+        ["python"] + [shlex.quote(shown_path(a)) for a in server.command[1:]]
+    )
+    row["log"] = (
+        str(server.log_path.relative_to(ROOT))
+        if server.log_path.is_relative_to(ROOT)
         else str(server.log_path)
+    )
     return row
 
 
 def open_chatters(ctx: Context, load: Load, count: int) -> list[Client]:
-    """Подключает и регистрирует клиентов пачками (таймаут рукопожатия не успеет истечь)."""
+    """Подключает и регистрирует клиентов пачками (таймаут рукопожатия не успеет
+    истечь)."""
     chatters: list[Client] = []
     deadline = ctx.bound(ctx.scale["setup"])
-    load.status = lambda: f"{SERVERS[load.server.kind]}: зарегистрировано {len(chatters)}/{count}"
+    load.status = lambda: (
+        f"{SERVERS[load.server.kind]}: зарегистрировано {len(chatters)}/{count}"
+    )
     while len(chatters) < count:
         batch = [load.connect() for _ in range(min(50, count - len(chatters)))]
         load.register(batch, deadline)
         chatters += batch
-    load.status = lambda: f"{SERVERS[load.server.kind]}: жду, пока разойдутся оповещения о входе"
+    load.status = lambda: (
+        f"{SERVERS[load.server.kind]}: жду, пока разойдутся оповещения о входе"
+    )
     load.settle(ctx.scale["settle"], deadline)
     return chatters
 
@@ -1156,9 +1414,16 @@ def scenario_burst(ctx: Context, number: int, kind: str) -> dict:
     try:
         chatters = open_chatters(ctx, load, cfg["clients"])
         burst_phase(ctx, load, server, chatters, f"{number}. {SERVERS[kind]}, разгон")
-        rounds = [burst_phase(ctx, load, server, chatters,
-                              f"{number}. {SERVERS[kind]}, раунд {k + 1}/{cfg['rounds']}")
-                  for k in range(cfg["rounds"])]
+        rounds = [
+            burst_phase(
+                ctx,
+                load,
+                server,
+                chatters,
+                f"{number}. {SERVERS[kind]}, раунд {k + 1}/{cfg['rounds']}",
+            )
+            for k in range(cfg["rounds"])
+        ]
         return finish(server, load, merge_rounds(rounds))
     except BaseException:
         shut_down(server, load)
@@ -1177,7 +1442,9 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
     первый в паре — по очереди.
     """
     cfg, plan = ctx.scale["burst"], ctx.stall_plan()
-    server = ctx.start_server(number, kind, ["--max-backlog", str(plan["backlog_bytes"])])
+    server = ctx.start_server(
+        number, kind, ["--max-backlog", str(plan["backlog_bytes"])]
+    )
     load = Load(server, ctx.progress)
     try:
         chatters = open_chatters(ctx, load, cfg["clients"])
@@ -1188,12 +1455,19 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
         for k in range(total):
             label = f"{number}. {SERVERS[kind]}, раунд {k + 1}/{total}"
             if k % 2 == 0:
-                plain.append(burst_phase(ctx, load, server, chatters, label + ", без молчуна"))
-            slow = load.connect(role="stalled", name=f"stalled{k}",
-                                rcvbuf=ctx.scale["stalled"]["rcvbuf"])
+                plain.append(
+                    burst_phase(ctx, load, server, chatters, label + ", без молчуна")
+                )
+            slow = load.connect(
+                role="stalled",
+                name=f"stalled{k}",
+                rcvbuf=ctx.scale["stalled"]["rcvbuf"],
+            )
             load.register([slow], ctx.bound(ctx.scale["setup"]))
             load.stop_reading(slow)
-            kernel = max(kernel, fill_stalled(ctx, load, server, chatters[0], slow, label))
+            kernel = max(
+                kernel, fill_stalled(ctx, load, server, chatters[0], slow, label)
+            )
             drop_line = f"{slow.name} отключён: не читает"
             present += drop_line not in server.log_text()
             rounds.append(burst_phase(ctx, load, server, chatters, label))
@@ -1201,7 +1475,9 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
             if rounds[-1][0]["lost"] or rounds[-1][0]["unsent"]:
                 break  # сервер застрял (наивный): следующие раунды застрянут так же
             if k % 2 == 1:
-                plain.append(burst_phase(ctx, load, server, chatters, label + ", без молчуна"))
+                plain.append(
+                    burst_phase(ctx, load, server, chatters, label + ", без молчуна")
+                )
         row = merge_rounds(rounds)
         without = merge_rounds(plain)
         row["plain_deliveries_per_s"] = without["deliveries_per_s"]
@@ -1218,8 +1494,14 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
         raise
 
 
-def fill_stalled(ctx: Context, load: Load, server: ServerProcess, sender: Client,
-                 slow: Client, label: str) -> int:
+def fill_stalled(
+    ctx: Context,
+    load: Load,
+    server: ServerProcess,
+    sender: Client,
+    slow: Client,
+    label: str,
+) -> int:
     """Личные сообщения медленному, пока ядро берёт их в буфер его сокета.
 
     Сколько байт ждут в буфере отправки серверного сокета, видно в /proc/net/tcp
@@ -1229,8 +1511,10 @@ def fill_stalled(ctx: Context, load: Load, server: ServerProcess, sender: Client
     Возвращает, сколько байт держит ядро.
     """
     stall = ctx.scale["stalled"]
-    line = ('{"action": "msg", "to": "%s", "message": "%s"}\n'
-            % (slow.name, fill_text(stall["text"]))).encode()
+    line = (
+        f'{{"action": "msg", "to": "{slow.name}", '
+        f'"message": "{fill_text(stall["text"])}"}}\n'
+    ).encode()
     ports = (server.address[1], slow.sock.getsockname()[1])
     deadline = ctx.bound(ctx.scale["setup"])
     load.status = lambda: f"{label}: заполняю буферы медленного"
@@ -1246,7 +1530,8 @@ def fill_stalled(ctx: Context, load: Load, server: ServerProcess, sender: Client
 
 
 def steady_send_queue(load: Load, ports: tuple[int, int], deadline: float) -> int:
-    """Ждёт, пока буфер отправки сокета сервера перестанет меняться; его размер в байтах."""
+    """Ждёт, пока буфер отправки сокета сервера перестанет меняться; его размер в
+    байтах."""
     sizes = [-1]
     while time.monotonic() < deadline:
         load.poll(0.02)
@@ -1275,7 +1560,8 @@ def wait_until_idle(load: Load, server: ServerProcess, deadline: float) -> None:
 
 
 def kernel_send_queue(local_port: int, remote_port: int) -> int:
-    """tx_queue сокета 127.0.0.1:local_port → :remote_port из /proc/net/tcp (0 — нет такого)."""
+    """tx_queue сокета 127.0.0.1:local_port → :remote_port из /proc/net/tcp (0 — нет
+    такого)."""
     local, remote = f":{local_port:04X}", f":{remote_port:04X}"
     with open("/proc/net/tcp", encoding="ascii") as table:
         next(table)
@@ -1286,13 +1572,23 @@ def kernel_send_queue(local_port: int, remote_port: int) -> int:
     return 0
 
 
-def phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
-          total: int, label: str, send) -> tuple[dict, array.array]:
-    """Одна замеренная фаза: send() шлёт до `total` сообщений и возвращает неотправленные;
-    потом ждём доставок. Возвращает строку отчёта и задержки доставок."""
+def phase(
+    ctx: Context,
+    load: Load,
+    server: ServerProcess,
+    chatters: list[Client],
+    total: int,
+    label: str,
+    send,
+) -> tuple[dict, array.array]:
+    """Одна замеренная фаза: send() шлёт до `total` сообщений и возвращает
+    неотправленные; потом ждём доставок. Возвращает строку отчёта и задержки
+    доставок."""
     ledger = load.start_phase(chatters, total)
-    load.status = lambda: (f"{label}: отправлено {len(ledger.stamps)}/{total}, "
-                           f"доставлено {ledger.delivered}/{ledger.expected}")
+    load.status = lambda: (
+        f"{label}: отправлено {len(ledger.stamps)}/{total}, "
+        f"доставлено {ledger.delivered}/{ledger.expected}"
+    )
     before = cpu_now(server)
     unsent = send()
     gave_up = load.drain(ctx.scale["quiet"], ctx.bound(ctx.scale["phase"]))
@@ -1301,22 +1597,47 @@ def phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client
     return row, ledger.latencies
 
 
-def burst_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
-                label: str) -> tuple[dict, array.array]:
-    """Один раунд «все шлют сразу» по cfg["messages"] сообщений — с затихшего сервера."""
+def burst_phase(
+    ctx: Context, load: Load, server: ServerProcess, chatters: list[Client], label: str
+) -> tuple[dict, array.array]:
+    """Один раунд «все шлют сразу» по cfg["messages"] сообщений — с затихшего
+    сервера."""
     each = ctx.scale["burst"]["messages"]
     wait_until_idle(load, server, ctx.bound(ctx.scale["setup"]))
-    return phase(ctx, load, server, chatters, len(chatters) * each, label,
-                 lambda: load.burst(chatters, each, ctx.scale["quiet"],
-                                    ctx.bound(ctx.scale["phase"])))
+    return phase(
+        ctx,
+        load,
+        server,
+        chatters,
+        len(chatters) * each,
+        label,
+        lambda: load.burst(
+            chatters, each, ctx.scale["quiet"], ctx.bound(ctx.scale["phase"])
+        ),
+    )
 
 
-def paced_phase(ctx: Context, load: Load, server: ServerProcess, chatters: list[Client],
-                cfg: dict, seconds: float, label: str) -> tuple[dict, array.array]:
+def paced_phase(
+    ctx: Context,
+    load: Load,
+    server: ServerProcess,
+    chatters: list[Client],
+    cfg: dict,
+    seconds: float,
+    label: str,
+) -> tuple[dict, array.array]:
     """Ровный темп cfg["rate"] сообщений в секунду на всех, `seconds` секунд."""
-    return phase(ctx, load, server, chatters, round(cfg["rate"] * seconds), label,
-                 lambda: load.paced(chatters, cfg["rate"], seconds,
-                                    ctx.bound(seconds + ctx.scale["phase"])))
+    return phase(
+        ctx,
+        load,
+        server,
+        chatters,
+        round(cfg["rate"] * seconds),
+        label,
+        lambda: load.paced(
+            chatters, cfg["rate"], seconds, ctx.bound(seconds + ctx.scale["phase"])
+        ),
+    )
 
 
 def merge_rounds(rounds: list[tuple[dict, array.array]]) -> dict:
@@ -1324,16 +1645,26 @@ def merge_rounds(rounds: list[tuple[dict, array.array]]) -> dict:
     перцентили по всем доставкам вместе; по раундам — для разброса."""
     rows = [row for row, _ in rounds]
     merged = dict(rows[-1])  # пики RSS и потоков, утечки — накопленные, берём последние
-    for key in ("sent", "expected", "delivered", "lost", "corrupted", "unsent",
-                "server_cpu_s", "loadgen_cpu_s"):
+    for key in (
+        "sent",
+        "expected",
+        "delivered",
+        "lost",
+        "corrupted",
+        "unsent",
+        "server_cpu_s",
+        "loadgen_cpu_s",
+    ):
         merged[key] = round(sum(row[key] for row in rows), 2)
     seconds = sum(row["seconds"] for row in rows)
     merged["seconds"] = round(seconds, 3)
     merged["deliveries_per_s"] = round(merged["delivered"] / seconds) if seconds else 0
     merged["generator_late_ms"] = max(row["generator_late_ms"] for row in rows)
     merged.update(percentiles(itertools.chain.from_iterable(lat for _, lat in rounds)))
-    merged["rounds"] = [{"deliveries_per_s": row["deliveries_per_s"], "p99_ms": row["p99_ms"]}
-                        for row in rows]
+    merged["rounds"] = [
+        {"deliveries_per_s": row["deliveries_per_s"], "p99_ms": row["p99_ms"]}
+        for row in rows
+    ]
     return merged
 
 
@@ -1341,8 +1672,9 @@ def delivered_line(to: str = "#general", text: str | None = None) -> bytes:
     """Строка сообщения в том виде, в каком её получает клиент нашего сервера."""
     stamp = time.time_ns()
     text = text or f"{MARK}10000|10|{stamp}|{PADS[0]}"
-    return _json_line({"action": "msg", "time": stamp / 1e9, "from": "c10", "to": to,
-                       "message": text})
+    return _json_line(
+        {"action": "msg", "time": stamp / 1e9, "from": "c10", "to": to, "message": text}
+    )
 
 
 def fill_text(chars: int) -> str:
@@ -1351,7 +1683,8 @@ def fill_text(chars: int) -> str:
 
 
 def kernel_buffer_capacity(rcvbuf: int, line_bytes: int) -> int:
-    """Сколько байт ядро примет в сокет, чей собеседник не читает (строками по line_bytes)."""
+    """Сколько байт ядро примет в сокет, чей собеседник не читает (строками по
+    line_bytes)."""
     with socket.socket() as listener:
         listener.bind((HOST, 0))
         listener.listen()
@@ -1368,7 +1701,8 @@ def kernel_buffer_capacity(rcvbuf: int, line_bytes: int) -> int:
                     try:
                         total += writer.send(chunk)
                     except BlockingIOError:
-                        time.sleep(0.05)  # ядро могло ещё не дорастить буфер — проверим ещё раз
+                        # Ядро могло ещё не дорастить буфер — проверим ещё раз
+                        time.sleep(0.05)
                         try:
                             total += writer.send(chunk)
                         except BlockingIOError:
@@ -1377,7 +1711,8 @@ def kernel_buffer_capacity(rcvbuf: int, line_bytes: int) -> int:
 
 
 def stalled_was_dropped(load: Load, slow: Client, ctx: Context) -> bool:
-    """Дочитывает медленного клиента: если сервер его отключил, за данными будет конец потока."""
+    """Дочитывает медленного клиента: если сервер его отключил, за данными будет конец
+    потока."""
     if slow.state == "closed":
         return True
     slow.sock.setblocking(True)
@@ -1387,7 +1722,7 @@ def stalled_was_dropped(load: Load, slow: Client, ctx: Context) -> bool:
         while time.monotonic() < deadline:
             if not slow.sock.recv(RECV_SIZE):
                 return True
-    except socket.timeout:
+    except TimeoutError:
         return False
     except OSError:
         return True
@@ -1401,8 +1736,15 @@ def scenario_latency(ctx: Context, number: int, kind: str) -> dict:
     load = Load(server, ctx.progress)
     try:
         chatters = open_chatters(ctx, load, cfg["clients"])
-        row, _ = paced_phase(ctx, load, server, chatters, cfg, cfg["seconds"],
-                             f"{number}. {SERVERS[kind]}")
+        row, _ = paced_phase(
+            ctx,
+            load,
+            server,
+            chatters,
+            cfg,
+            cfg["seconds"],
+            f"{number}. {SERVERS[kind]}",
+        )
         return finish(server, load, row)
     except BaseException:
         shut_down(server, load)
@@ -1424,17 +1766,28 @@ def scenario_scale(ctx: Context, number: int, kinds: list[str]) -> dict[str, dic
         for kind in kinds:
             servers[kind] = ctx.start_server(number, kind, ["--idle-timeout", "600"])
             loads[kind] = Load(servers[kind], ctx.progress)
-            ctx.progress.say(f"{number}. {SERVERS[kind]}: подключаю {cfg['clients']} клиентов")
+            ctx.progress.say(
+                f"{number}. {SERVERS[kind]}: подключаю {cfg['clients']} клиентов"
+            )
             chatters[kind] = open_chatters(ctx, loads[kind], cfg["clients"])
         rounds = {kind: [] for kind in kinds}
         for k in range(cfg["rounds"]):
-            for kind in (kinds if k % 2 == 0 else kinds[::-1]):
-                rounds[kind].append(paced_phase(
-                    ctx, loads[kind], servers[kind], chatters[kind], cfg,
-                    cfg["seconds"] / cfg["rounds"],
-                    f"{number}. {SERVERS[kind]}, раунд {k + 1}/{cfg['rounds']}"))
-        return {kind: finish(servers[kind], loads[kind], merge_rounds(rounds[kind]))
-                for kind in kinds}
+            for kind in kinds if k % 2 == 0 else kinds[::-1]:
+                rounds[kind].append(
+                    paced_phase(
+                        ctx,
+                        loads[kind],
+                        servers[kind],
+                        chatters[kind],
+                        cfg,
+                        cfg["seconds"] / cfg["rounds"],
+                        f"{number}. {SERVERS[kind]}, раунд {k + 1}/{cfg['rounds']}",
+                    )
+                )
+        return {
+            kind: finish(servers[kind], loads[kind], merge_rounds(rounds[kind]))
+            for kind in kinds
+        }
     except BaseException:
         for kind in servers:
             shut_down(servers[kind], loads[kind])
@@ -1448,33 +1801,49 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
     закрыл молчунов): так медленный дрейф машины не ложится на одну сторону.
     """
     cfg = ctx.scale["flood"]
-    server = ctx.start_server(number, kind, ["--handshake-timeout", str(cfg["handshake"])])
+    server = ctx.start_server(
+        number, kind, ["--handshake-timeout", str(cfg["handshake"])]
+    )
     load = Load(server, ctx.progress)
     try:
         chatters = open_chatters(ctx, load, cfg["chatters"])
 
         def chat(seconds: float, title: str) -> tuple[dict, array.array]:
-            return paced_phase(ctx, load, server, chatters, cfg, seconds,
-                               f"{number}. {SERVERS[kind]} ({title})")
+            return paced_phase(
+                ctx,
+                load,
+                server,
+                chatters,
+                cfg,
+                seconds,
+                f"{number}. {SERVERS[kind]} ({title})",
+            )
 
         calm_before, latencies_before = chat(cfg["seconds"] / 2, "до наплыва")
         ctx.progress.say(f"{number}. {SERVERS[kind]}: открываю {cfg['idle']} молчунов")
         threads = server.sample().get("Threads", 0)
         idle = [load.connect(role="idle", name=f"idle{k}") for k in range(cfg["idle"])]
         opened = time.monotonic()
-        # Меряем установившийся наплыв: ждём, пока сервер примет всех (поток на каждого).
+        # Меряем установившийся наплыв: ждём, пока
+        # сервер примет всех (поток на каждого).
         accepted_by = ctx.bound(cfg["handshake"] / 3)
-        while server.sample().get("Threads", 0) < threads + len(idle) and time.monotonic() < accepted_by:
+        while (
+            server.sample().get("Threads", 0) < threads + len(idle)
+            and time.monotonic() < accepted_by
+        ):
             load.poll(0.01)
         load.settle(ctx.scale["settle"], accepted_by)
         row, _ = chat(cfg["seconds"], "наплыв")
         # Молчуны: ждём, пока сервер закроет их по таймауту рукопожатия.
         wait_until = min(opened + cfg["handshake"] * 1.2 + 1.0, ctx.deadline)
-        load.status = lambda: (f"{number}. {SERVERS[kind]}: закрыто молчунов "
-                               f"{sum(c.state == 'closed' for c in idle)}/{len(idle)}")
+        load.status = lambda: (
+            f"{number}. {SERVERS[kind]}: закрыто молчунов "
+            f"{sum(c.state == 'closed' for c in idle)}/{len(idle)}"
+        )
         while time.monotonic() < wait_until and any(c.state != "closed" for c in idle):
             load.poll(0.05)
-        for client in idle:  # кого перестали читать (наивный их заваливает) — дочитываем
+        # Кого перестали читать (наивный их заваливает) — дочитываем
+        for client in idle:
             if client.state != "closed" and not client.reading:
                 client.reading = True
                 load._update_events(client)
@@ -1483,13 +1852,21 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
         calm_after, latencies_after = chat(cfg["seconds"] / 2, "после наплыва")
         calm = percentiles(latencies_before + latencies_after)
         row["baseline_p99_ms"] = calm["p99_ms"]
-        row["baseline_lost"] = sum(r["lost"] + r["corrupted"] for r in (calm_before, calm_after))
-        row["p99_ratio"] = (round(row["p99_ms"] / calm["p99_ms"], 2)
-                            if row["p99_ms"] and calm["p99_ms"] else None)
+        row["baseline_lost"] = sum(
+            r["lost"] + r["corrupted"] for r in (calm_before, calm_after)
+        )
+        row["p99_ratio"] = (
+            round(row["p99_ms"] / calm["p99_ms"], 2)
+            if row["p99_ms"] and calm["p99_ms"]
+            else None
+        )
         row["idle_total"] = len(idle)
         row["idle_closed"] = len(closed_after)
-        row["idle_closed_after_s"] = ([round(min(closed_after), 2), round(max(closed_after), 2)]
-                                      if closed_after else None)
+        row["idle_closed_after_s"] = (
+            [round(min(closed_after), 2), round(max(closed_after), 2)]
+            if closed_after
+            else None
+        )
         row["handshake_timeout_s"] = cfg["handshake"]
         return finish(server, load, row)
     except BaseException:
@@ -1506,16 +1883,25 @@ def scenario_hostile(ctx: Context, number: int, kind: str) -> dict:
         chatters = open_chatters(ctx, load, cfg["chatters"])
         total = round(cfg["rate"] * cfg["seconds"])
         ledger = load.start_phase(chatters, total)
-        probes = HostileProbes(server.address, cfg,
-                               time.monotonic() + cfg["seconds"] + ctx.scale["probe_grace"],
-                               chatters[0].name)
-        load.status = lambda: (f"{number}. {SERVERS[kind]}: отправлено {len(ledger.stamps)}/{total}, "
-                               f"доставлено {ledger.delivered}/{ledger.expected}, "
-                               f"проверок готово {len(probes.results)}")
+        probes = HostileProbes(
+            server.address,
+            cfg,
+            time.monotonic() + cfg["seconds"] + ctx.scale["probe_grace"],
+            chatters[0].name,
+        )
+        load.status = lambda: (
+            f"{number}. {SERVERS[kind]}: отправлено {len(ledger.stamps)}/{total}, "
+            f"доставлено {ledger.delivered}/{ledger.expected}, "
+            f"проверок готово {len(probes.results)}"
+        )
         before = cpu_now(server)
         probes.start()
-        unsent = load.paced(chatters, cfg["rate"], cfg["seconds"],
-                            ctx.bound(cfg["seconds"] + ctx.scale["phase"]))
+        unsent = load.paced(
+            chatters,
+            cfg["rate"],
+            cfg["seconds"],
+            ctx.bound(cfg["seconds"] + ctx.scale["phase"]),
+        )
         while probes.running and time.monotonic() < probes.deadline + 2:
             load.poll(0.02)
         probes.join()
@@ -1524,11 +1910,21 @@ def scenario_hostile(ctx: Context, number: int, kind: str) -> dict:
         load.end_phase()
         alive = server.alive and still_answers(server, ctx.scale["alive_timeout"])
         checks = sorted(probes.results, key=lambda r: r["check"])
-        checks.append({"check": "server_alive", "ok": alive,
-                       "detail": "после атаки принимает новых" if alive else "не отвечает"})
+        checks.append(
+            {
+                "check": "server_alive",
+                "ok": alive,
+                "detail": "после атаки принимает новых" if alive else "не отвечает",
+            }
+        )
         row = finish(server, load, row)
-        checks.append({"check": "no_traceback", "ok": row["tracebacks"] == 0,
-                       "detail": f"трассировок в логе: {row['tracebacks']}"})
+        checks.append(
+            {
+                "check": "no_traceback",
+                "ok": row["tracebacks"] == 0,
+                "detail": f"трассировок в логе: {row['tracebacks']}",
+            }
+        )
         row["checks"] = checks
         row["checks_passed"] = sum(c["ok"] for c in checks)
         row["checks_total"] = len(checks)
@@ -1566,37 +1962,54 @@ def describe(ctx: Context, number: int) -> str:
     scale = ctx.scale
     if number == 1:
         cfg = scale["burst"]
-        return (f"{cfg['clients']} клиентов × {cfg['messages']} сообщений, как можно быстрее; "
-                f"раундов {cfg['rounds']}, итог — по всем вместе")
+        return (
+            f"{cfg['clients']} клиентов × {cfg['messages']} сообщений, "
+            f"как можно быстрее; раундов {cfg['rounds']}, итог — по всем вместе"
+        )
     if number == 4:
         cfg, plan = scale["burst"], ctx.stall_plan()
         mb = 1024 * 1024
-        return (f"{scale['stalled']['rounds']} пар раундов сценария 1 через один: без "
-                f"молчуна и с ним — клиентом, который не "
-                f"читает (в каждом раунде новый): до раунда ему "
-                f"заполнены буферы ядра (на loopback около {plan['kernel_bytes'] / mb:.1f} МБ), "
-                f"за раунд ему адресовано {plan['round_bytes'] / mb:.2g} МБ при границе "
-                f"очереди сервера {plan['backlog_bytes'] / mb:.2g} МБ")
+        return (
+            f"{scale['stalled']['rounds']} пар раундов сценария 1 через один: без "
+            f"молчуна и с ним — клиентом, который не "
+            f"читает (в каждом раунде новый): до раунда ему "
+            f"заполнены буферы ядра (на loopback около "
+            f"{plan['kernel_bytes'] / mb:.1f} МБ), "
+            f"за раунд ему адресовано {plan['round_bytes'] / mb:.2g} МБ при границе "
+            f"очереди сервера {plan['backlog_bytes'] / mb:.2g} МБ"
+        )
     if number == 2:
         cfg = scale["latency"]
-        return f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, {cfg['seconds']:g} с"
+        return (
+            f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, "
+            f"{cfg['seconds']:g} с"
+        )
     if number == 3:
         cfg = scale["scale"]
-        return (f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, {cfg['seconds']:g} с: "
-                f"{cfg['rounds']} раундов, серверы работают одновременно и меряются через раунд")
+        return (
+            f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, "
+            f"{cfg['seconds']:g} с: {cfg['rounds']} раундов, "
+            "серверы работают одновременно и меряются через раунд"
+        )
     if number == 5:
         cfg = scale["flood"]
-        return (f"{cfg['chatters']} болтают ({cfg['rate']} сообщ./с), {cfg['idle']} молчунов, "
-                f"таймаут рукопожатия {cfg['handshake']:g} с")
+        return (
+            f"{cfg['chatters']} болтают ({cfg['rate']} сообщ./с), "
+            f"{cfg['idle']} молчунов, таймаут рукопожатия {cfg['handshake']:g} с"
+        )
     cfg = scale["hostile"]
-    return (f"{cfg['chatters']} болтают ({cfg['rate']} сообщ./с), рядом мусор, битый UTF-8, "
-            f"строка {cfg['long_size'] // 1024} КиБ, {cfg['wrong_shapes']} запросов неверной формы, "
-            f"escape-последовательности, {cfg['resets']} обрывов")
+    return (
+        f"{cfg['chatters']} болтают ({cfg['rate']} сообщ./с), рядом мусор, "
+        f"битый UTF-8, строка {cfg['long_size'] // 1024} КиБ, "
+        f"{cfg['wrong_shapes']} запросов неверной формы, "
+        f"escape-последовательности, {cfg['resets']} обрывов"
+    )
 
 
 # --------------------------------------------------------------------------
 # Цели и отчёт
 # --------------------------------------------------------------------------
+
 
 def evaluate_targets(results: dict[int, dict]) -> list[dict]:
     """Цели задачи для нашего сервера: что измерено и выполнено ли."""
@@ -1612,67 +2025,135 @@ def evaluate_targets(results: dict[int, dict]) -> list[dict]:
     ours, naive = rows(1)
     if ours:
         bad = ours["lost"] + ours["corrupted"]
-        add(1, "0 потерянных и искажённых", f"{ours['lost']} / {ours['corrupted']}", bad == 0)
+        add(
+            1,
+            "0 потерянных и искажённых",
+            f"{ours['lost']} / {ours['corrupted']}",
+            bad == 0,
+        )
         if naive:
             ratio = ours["deliveries_per_s"] / max(1, naive["deliveries_per_s"])
             add(1, "доставок/с ≥ 1,0× наивного", f"{ratio:.2f}×", ratio >= 1.0)
     ours, naive = rows(2)
     if ours:
         p99 = ours["p99_ms"]
-        add(2, "p99 ≤ 5 мс", f"{p99} мс", p99 is not None and p99 <= 5 and ours["lost"] == 0)
+        add(
+            2,
+            "p99 ≤ 5 мс",
+            f"{p99} мс",
+            p99 is not None and p99 <= 5 and ours["lost"] == 0,
+        )
     ours, naive = rows(3)
     if ours:
-        add(3, "каждое сообщение дошло до всех остальных",
+        add(
+            3,
+            "каждое сообщение дошло до всех остальных",
             f"потеряно {ours['lost']}, искажено {ours['corrupted']}",
-            ours["lost"] + ours["corrupted"] == 0)
+            ours["lost"] + ours["corrupted"] == 0,
+        )
         if naive:
-            fine = ours["p99_ms"] is not None and naive["p99_ms"] is not None \
+            fine = (
+                ours["p99_ms"] is not None
+                and naive["p99_ms"] is not None
                 and ours["p99_ms"] <= naive["p99_ms"]
-            pairs = list(zip(ours["rounds"], naive["rounds"]))
-            won = sum(1 for a, b in pairs if a["p99_ms"] is not None and b["p99_ms"] is not None
-                      and a["p99_ms"] <= b["p99_ms"])
-            add(3, "p99 не хуже наивного", f"{ours['p99_ms']} мс против {naive['p99_ms']} мс "
-                f"(по всем раундам; не хуже в {won} раундах из {len(pairs)})", fine)
-        add(3, "пик RSS ≤ 256 МБ", f"{ours['peak_rss_mb']} МБ", ours["peak_rss_mb"] <= 256)
+            )
+            pairs = list(zip(ours["rounds"], naive["rounds"], strict=False))
+            won = sum(
+                1
+                for a, b in pairs
+                if a["p99_ms"] is not None
+                and b["p99_ms"] is not None
+                and a["p99_ms"] <= b["p99_ms"]
+            )
+            add(
+                3,
+                "p99 не хуже наивного",
+                f"{ours['p99_ms']} мс против {naive['p99_ms']} мс "
+                f"(по всем раундам; не хуже в {won} раундах из {len(pairs)})",
+                fine,
+            )
+        add(
+            3,
+            "пик RSS ≤ 256 МБ",
+            f"{ours['peak_rss_mb']} МБ",
+            ours["peak_rss_mb"] <= 256,
+        )
     ours, _ = rows(4)
     if ours:
         base = ours["plain_deliveries_per_s"]
         ratio = ours["deliveries_per_s"] / max(1, base)
-        pairs = [a["deliveries_per_s"] / max(1, b["deliveries_per_s"])
-                 for a, b in zip(ours["rounds"], ours["plain_rounds"])]
-        add(4, "доставок/с остальным ≥ 0,9× сценария 1",
-            f"{ratio:.2f}× ({ours['deliveries_per_s']} против {base} в раундах сценария 1 "
+        pairs = [
+            a["deliveries_per_s"] / max(1, b["deliveries_per_s"])
+            for a, b in zip(ours["rounds"], ours["plain_rounds"], strict=False)
+        ]
+        add(
+            4,
+            "доставок/с остальным ≥ 0,9× сценария 1",
+            f"{ratio:.2f}× ({ours['deliveries_per_s']} против {base} "
+            "в раундах сценария 1 "
             f"на том же сервере через один; медиана по парам раундов "
             f"{statistics.median(pairs):.2f}×)",
-            ratio >= 0.9 and ours["lost"] + ours["corrupted"] + ours["plain_lost"] == 0)
+            ratio >= 0.9 and ours["lost"] + ours["corrupted"] + ours["plain_lost"] == 0,
+        )
         total = ours["stalled_total"]
-        add(4, "медленный отключён, пока идёт раунд",
-            f"в {ours['stalled_disconnected']} раундах из {total} (к началу раунда был в чате "
+        add(
+            4,
+            "медленный отключён, пока идёт раунд",
+            f"в {ours['stalled_disconnected']} раундах из {total} "
+            "(к началу раунда был в чате "
             f"в {ours['stalled_present']})",
-            ours["stalled_disconnected"] == ours["stalled_present"] == total)
-        add(4, "рост RSS < 64 МБ", f"{ours['rss_growth_mb']} МБ", ours["rss_growth_mb"] < 64)
+            ours["stalled_disconnected"] == ours["stalled_present"] == total,
+        )
+        add(
+            4,
+            "рост RSS < 64 МБ",
+            f"{ours['rss_growth_mb']} МБ",
+            ours["rss_growth_mb"] < 64,
+        )
     ours, _ = rows(5)
     if ours:
         ratio = ours["p99_ratio"]
-        add(5, "p99 с наплывом ≤ 1,2× без него",
+        add(
+            5,
+            "p99 с наплывом ≤ 1,2× без него",
             f"{ours['p99_ms']} мс против {ours['baseline_p99_ms']} мс ({ratio}×)",
-            ratio is not None and ratio <= 1.2
-            and ours["lost"] + ours["corrupted"] + ours["baseline_lost"] == 0)
+            ratio is not None
+            and ratio <= 1.2
+            and ours["lost"] + ours["corrupted"] + ours["baseline_lost"] == 0,
+        )
         window = ours["idle_closed_after_s"]
-        closed_ok = (ours["idle_closed"] == ours["idle_total"] and window is not None
-                     and window[0] >= 0.95 * ours["handshake_timeout_s"])
-        add(5, "каждый молчун закрыт по таймауту рукопожатия",
+        closed_ok = (
+            ours["idle_closed"] == ours["idle_total"]
+            and window is not None
+            and window[0] >= 0.95 * ours["handshake_timeout_s"]
+        )
+        add(
+            5,
+            "каждый молчун закрыт по таймауту рукопожатия",
             f"{ours['idle_closed']}/{ours['idle_total']}"
-            + (f" через {window[0]}–{window[1]} с" if window else ""), closed_ok)
+            + (f" через {window[0]}–{window[1]} с" if window else ""),
+            closed_ok,
+        )
     ours, _ = rows(6)
     if ours:
-        add(6, "верные ответы, без трассировок, сервер жив",
+        add(
+            6,
+            "верные ответы, без трассировок, сервер жив",
             f"проверок {ours['checks_passed']}/{ours['checks_total']}",
-            ours["checks_passed"] == ours["checks_total"])
-        add(6, "escape-последовательности не дошли до других", f"{ours['escapes_leaked']}",
-            ours["escapes_leaked"] == 0)
-        add(6, "болтающие ничего не потеряли", f"потеряно {ours['lost']}, искажено {ours['corrupted']}",
-            ours["lost"] + ours["corrupted"] == 0)
+            ours["checks_passed"] == ours["checks_total"],
+        )
+        add(
+            6,
+            "escape-последовательности не дошли до других",
+            f"{ours['escapes_leaked']}",
+            ours["escapes_leaked"] == 0,
+        )
+        add(
+            6,
+            "болтающие ничего не потеряли",
+            f"потеряно {ours['lost']}, искажено {ours['corrupted']}",
+            ours["lost"] + ours["corrupted"] == 0,
+        )
     return targets
 
 
@@ -1690,21 +2171,34 @@ def row_note(number: int, row: dict) -> str:
     if row.get("unsent"):
         notes.append(f"не отправлено {row['unsent']}")
     if number == 4:
-        notes.append(f"медленных отключено {row['stalled_disconnected']}/{row['stalled_total']}")
-        notes.append(f"без молчуна {row['plain_deliveries_per_s']:,} доставок/с".replace(",", " "))
+        notes.append(
+            f"медленных отключено {row['stalled_disconnected']}/{row['stalled_total']}"
+        )
+        notes.append(
+            f"без молчуна {row['plain_deliveries_per_s']:,} доставок/с".replace(
+                ",", " "
+            )
+        )
         notes.append(f"рост RSS {fmt(row['rss_growth_mb'])} МБ")
     if len(row.get("rounds", ())) > 1:
         if number == 3:
-            notes.append("p99 по раундам " + "/".join(fmt(r["p99_ms"], 1) for r in row["rounds"])
-                         + " мс")
+            notes.append(
+                "p99 по раундам "
+                + "/".join(fmt(r["p99_ms"], 1) for r in row["rounds"])
+                + " мс"
+            )
         else:
-            notes.append("тыс. доставок/с по раундам " + "/".join(
-                f"{r['deliveries_per_s'] / 1000:.0f}" for r in row["rounds"]))
+            notes.append(
+                "тыс. доставок/с по раундам "
+                + "/".join(f"{r['deliveries_per_s'] / 1000:.0f}" for r in row["rounds"])
+            )
     if number == 5:
         notes.append(f"p99 без наплыва {fmt(row['baseline_p99_ms'], 2)} мс")
         closed = row["idle_closed_after_s"]
-        notes.append(f"молчунов закрыто {row['idle_closed']}/{row['idle_total']}"
-                     + (f" за {closed[0]}–{closed[1]} с" if closed else ""))
+        notes.append(
+            f"молчунов закрыто {row['idle_closed']}/{row['idle_total']}"
+            + (f" за {closed[0]}–{closed[1]} с" if closed else "")
+        )
     if number == 6:
         notes.append(f"проверок {row['checks_passed']}/{row['checks_total']}")
         notes.append(f"escape дошло {row['escapes_leaked']}")
@@ -1712,39 +2206,68 @@ def row_note(number: int, row: dict) -> str:
         notes.append(f"трассировок {row['tracebacks']}")
     if row.get("generator_late_ms", 0) >= 5:
         notes.append(f"генератор опаздывал до {fmt(row['generator_late_ms'])} мс")
-    notes.append(f"CPU сервер/нагрузка {fmt(row['server_cpu_s'])}/{fmt(row['loadgen_cpu_s'])} с")
+    notes.append(
+        f"CPU сервер/нагрузка {fmt(row['server_cpu_s'])}/{fmt(row['loadgen_cpu_s'])} с"
+    )
     return "; ".join(notes)
 
 
-TABLE_HEADER = ["Сценарий", "Сервер", "Доставок/с", "p50, мс", "p99, мс", "max, мс",
-                "Потеряно", "Искажено", "Пик RSS, МБ", "Потоков", "Прочее"]
+TABLE_HEADER = [
+    "Сценарий",
+    "Сервер",
+    "Доставок/с",
+    "p50, мс",
+    "p99, мс",
+    "max, мс",
+    "Потеряно",
+    "Искажено",
+    "Пик RSS, МБ",
+    "Потоков",
+    "Прочее",
+]
 
 
 def table_rows(report: dict) -> list[list[str]]:
     rows = []
     for scenario in report["scenarios"]:
         for kind, row in scenario["runs"].items():
-            rows.append([f"{scenario['number']}. {scenario['name']}", SERVERS[kind],
-                         f"{row['deliveries_per_s']:,}".replace(",", " "),
-                         fmt(row["p50_ms"], 2), fmt(row["p99_ms"], 2), fmt(row["max_ms"], 1),
-                         str(row["lost"]), str(row["corrupted"]), fmt(row["peak_rss_mb"]),
-                         str(row["peak_threads"]), row_note(scenario["number"], row)])
+            rows.append(
+                [
+                    f"{scenario['number']}. {scenario['name']}",
+                    SERVERS[kind],
+                    f"{row['deliveries_per_s']:,}".replace(",", " "),
+                    fmt(row["p50_ms"], 2),
+                    fmt(row["p99_ms"], 2),
+                    fmt(row["max_ms"], 1),
+                    str(row["lost"]),
+                    str(row["corrupted"]),
+                    fmt(row["peak_rss_mb"]),
+                    str(row["peak_threads"]),
+                    row_note(scenario["number"], row),
+                ]
+            )
     return rows
 
 
 def text_table(report: dict) -> str:
     rows = [TABLE_HEADER[:-1]] + [r[:-1] for r in table_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)) for r in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True))
+        for r in rows
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for scenario in report["scenarios"]:
         for kind, row in scenario["runs"].items():
-            lines.append(f"  {scenario['number']}. {SERVERS[kind]}: {row_note(scenario['number'], row)}")
+            note = row_note(scenario["number"], row)
+            lines.append(f"  {scenario['number']}. {SERVERS[kind]}: {note}")
     lines.append("")
     lines.append("Цели (наш сервер):")
     for target in report["targets"]:
         mark = {True: "да ", False: "НЕТ", None: " ? "}[target["met"]]
-        lines.append(f"  [{mark}] {target['scenario']}. {target['target']}: {target['value']}")
+        lines.append(
+            f"  [{mark}] {target['scenario']}. {target['target']}: {target['value']}"
+        )
     return "\n".join(lines)
 
 
@@ -1754,15 +2277,17 @@ def markdown_cell(text: str) -> str:
 
 def mermaid_chart(title: str, axis: str, labels: list[str], values: list[float]) -> str:
     top = max(values + [1.0]) * 1.1
-    return "\n".join([
-        "```mermaid",
-        "xychart-beta",
-        f'    title "{title}"',
-        "    x-axis [" + ", ".join(f'"{label}"' for label in labels) + "]",
-        f'    y-axis "{axis}" 0 --> {top:.4g}',
-        "    bar [" + ", ".join(f"{value:.4g}" for value in values) + "]",
-        "```",
-    ])
+    return "\n".join(
+        [
+            "```mermaid",
+            "xychart-beta",
+            f'    title "{title}"',
+            "    x-axis [" + ", ".join(f'"{label}"' for label in labels) + "]",
+            f'    y-axis "{axis}" 0 --> {top:.4g}',
+            "    bar [" + ", ".join(f"{value:.4g}" for value in values) + "]",
+            "```",
+        ]
+    )
 
 
 def markdown_report(report: dict) -> str:
@@ -1771,27 +2296,37 @@ def markdown_report(report: dict) -> str:
         f"Замер {machine['date']}: {machine['cpu']}, ядер {machine['cores']}, "
         f"Python {machine['python']}, {machine['os']}. Команда: `{report['command']}` "
         f"(размер `{report['scale']}`, прогон {report['duration_s']:.0f} с). "
-        "Оба сервера — подпроцессы того же интерпретатора на той же машине, что и генератор "
-        "нагрузки; в каждом сценарии сначала один сервер, потом другой, а в сценарии 3 оба "
-        "работают одновременно и меряются через раунд. Наивный — «обычное "
-        "лабораторное решение»: поток на клиента, `recv(1024)` и `sendall` каждому другому "
-        "в цикле, без разбиения на строки, с алгоритмом Нейгла. Наш запущен с `-q`: без "
-        "строки лога на каждое сообщение (наивный лог не пишет вовсе).",
+        "Оба сервера — подпроцессы того же интерпретатора на той же машине, "
+        "что и генератор нагрузки; в каждом сценарии сначала один сервер, "
+        "потом другой, а в сценарии 3 оба работают одновременно и меряются "
+        "через раунд. Наивный — «обычное лабораторное решение»: поток на клиента, "
+        "`recv(1024)` и `sendall` каждому другому в цикле, без разбиения на строки, "
+        "с алгоритмом Нейгла. Наш запущен с `-q`: без строки лога на каждое "
+        "сообщение (наивный лог не пишет вовсе).",
         "",
         "Сценарии:",
         "",
     ]
-    lines += [f"{scenario['number']}. {scenario['name']}: {scenario['description']}."
-              for scenario in report["scenarios"]]
+    lines += [
+        f"{scenario['number']}. {scenario['name']}: {scenario['description']}."
+        for scenario in report["scenarios"]
+    ]
     lines += ["", "Команды серверов (номера — сценарии):", ""]
     for kind in SERVERS:
         by_command: dict[str, list[str]] = {}
         for scenario in report["scenarios"]:
             if kind in scenario["runs"]:
-                by_command.setdefault(scenario["runs"][kind]["command"], []).append(str(scenario["number"]))
+                by_command.setdefault(scenario["runs"][kind]["command"], []).append(
+                    str(scenario["number"])
+                )
         if by_command:
-            lines.append(f"- {SERVERS[kind]}: " + "; ".join(
-                f"{', '.join(numbers)} — `{command}`" for command, numbers in by_command.items()))
+            lines.append(
+                f"- {SERVERS[kind]}: "
+                + "; ".join(
+                    f"{', '.join(numbers)} — `{command}`"
+                    for command, numbers in by_command.items()
+                )
+            )
     lines += [
         "",
         "| " + " | ".join(TABLE_HEADER) + " |",
@@ -1802,18 +2337,29 @@ def markdown_report(report: dict) -> str:
     lines += ["", "| Сценарий | Цель | Измерено | Выполнена |", "|---|---|---|---|"]
     for target in report["targets"]:
         mark = {True: "да", False: "**нет**", None: "не измерено"}[target["met"]]
-        lines.append(f"| {target['scenario']} | {markdown_cell(target['target'])} | "
-                     f"{markdown_cell(target['value'])} | {mark} |")
+        lines.append(
+            f"| {target['scenario']} | {markdown_cell(target['target'])} | "
+            f"{markdown_cell(target['value'])} | {mark} |"
+        )
     labels, p99, rate = [], [], []
     for scenario in report["scenarios"]:
         for kind, row in scenario["runs"].items():
-            labels.append(f"{scenario['number']} {'наш' if kind == 'task4' else 'наивн.'}")
+            labels.append(
+                f"{scenario['number']} {'наш' if kind == 'task4' else 'наивн.'}"
+            )
             p99.append(row["p99_ms"] or 0.0)
             rate.append(row["deliveries_per_s"] / 1000)
     if labels:
-        lines += ["", mermaid_chart("p99 задержки доставки, мс (меньше — лучше)", "мс", labels, p99),
-                  "", mermaid_chart("Доставок в секунду, тысяч (больше — лучше)", "тыс./с",
-                                    labels, rate)]
+        lines += [
+            "",
+            mermaid_chart(
+                "p99 задержки доставки, мс (меньше — лучше)", "мс", labels, p99
+            ),
+            "",
+            mermaid_chart(
+                "Доставок в секунду, тысяч (больше — лучше)", "тыс./с", labels, rate
+            ),
+        ]
     if report["notes"]:
         lines += [""] + [f"- {note}" for note in report["notes"]]
     return "\n".join(lines) + "\n"
@@ -1830,10 +2376,12 @@ def machine_description() -> dict:
         pass
     return {
         "cpu": cpu,
-        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cores": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
         "python": platform.python_version(),
         "os": f"{platform.system()} {platform.release()}",
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     }
 
 
@@ -1847,24 +2395,34 @@ def cpu_accounting() -> dict | None:
     tick = os.sysconf("SC_CLK_TCK")
     user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # серверы, уже остановленные
-    return {"busy": (user + nice + system + irq + softirq) / tick, "steal": steal / tick,
-            "ours": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime}
+    # Серверы, уже остановленные
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "busy": (user + nice + system + irq + softirq) / tick,
+        "steal": steal / tick,
+        "ours": own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime,
+    }
 
 
 def foreign_cpu(before: dict | None, after: dict | None, seconds: float) -> dict | None:
     """Сколько процессора за прогон съели чужие процессы: шум, который стоит назвать."""
     if not before or not after:
         return None
-    foreign = max(0.0, (after["busy"] - before["busy"]) - (after["ours"] - before["ours"]))
+    foreign = max(
+        0.0, (after["busy"] - before["busy"]) - (after["ours"] - before["ours"])
+    )
     capacity = seconds * (os.cpu_count() or 1)
-    return {"foreign_cpu_s": round(foreign, 1), "capacity_s": round(capacity, 1),
-            "foreign_share": round(foreign / capacity, 3) if capacity else 0.0,
-            "steal_s": round(after["steal"] - before["steal"], 1)}
+    return {
+        "foreign_cpu_s": round(foreign, 1),
+        "capacity_s": round(capacity, 1),
+        "foreign_share": round(foreign / capacity, 3) if capacity else 0.0,
+        "steal_s": round(after["steal"] - before["steal"], 1),
+    }
 
 
 def raise_file_limit() -> int:
-    """1000+ сокетов: мягкий предел на файлы поднимаем до жёсткого (его наследуют серверы)."""
+    """1000+ сокетов: мягкий предел на файлы поднимаем до жёсткого (его наследуют
+    серверы)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard == resource.RLIM_INFINITY:
         hard = 1 << 20
@@ -1893,8 +2451,10 @@ def run_bench(args) -> dict:
     ctx = Context(args.scale, args.servers, out / "logs", progress)
     limit = raise_file_limit()
     if limit < needed_files(ctx, args.scenarios):
-        raise BenchError(f"нужно не меньше {needed_files(ctx, args.scenarios)} открытых файлов, "
-                         f"а можно только {limit} (ulimit -n)")
+        raise BenchError(
+            f"нужно не меньше {needed_files(ctx, args.scenarios)} открытых файлов, "
+            f"а можно только {limit} (ulimit -n)"
+        )
     machine = machine_description()
     started = time.monotonic()
     cpu_started = cpu_accounting()
@@ -1903,53 +2463,88 @@ def run_bench(args) -> dict:
     gc_was_enabled = gc.isenabled()
     for number in args.scenarios:
         name, run = SCENARIOS[number]
-        entry = {"number": number, "name": name, "description": describe(ctx, number), "runs": {}}
+        entry = {
+            "number": number,
+            "name": name,
+            "description": describe(ctx, number),
+            "runs": {},
+        }
         # Сценарий 3 получает все серверы разом, остальные — по одному.
-        groups = [args.servers] if number in PAIRED else [[kind] for kind in args.servers]
+        groups = (
+            [args.servers] if number in PAIRED else [[kind] for kind in args.servers]
+        )
         for kinds in groups:
             who = ", ".join(SERVERS[kind] for kind in kinds)
             if time.monotonic() > ctx.deadline - 5:
-                notes.append(f"Сценарий {number} ({who}) пропущен: кончился бюджет времени.")
+                notes.append(
+                    f"Сценарий {number} ({who}) пропущен: кончился бюджет времени."
+                )
                 progress.say(notes[-1])
                 continue
             progress.say(f"{number}. {name} — {who}: {entry['description']}")
             gc.collect()
-            gc.disable()  # паузы сборщика мусора генератора не должны попасть в задержки
+            # Паузы сборщика мусора генератора не должны попасть в задержки
+            gc.disable()
             try:
-                rows = (run(ctx, number, kinds) if number in PAIRED
-                        else {kinds[0]: run(ctx, number, kinds[0])})
+                rows = (
+                    run(ctx, number, kinds)
+                    if number in PAIRED
+                    else {kinds[0]: run(ctx, number, kinds[0])}
+                )
             finally:
                 if gc_was_enabled:
                     gc.enable()
             for kind, row in rows.items():
                 entry["runs"][kind] = row
-                progress.say(f"{number}. {SERVERS[kind]}: доставок/с {row['deliveries_per_s']}, "
-                             f"p99 {fmt(row['p99_ms'], 2)} мс, потеряно {row['lost']}, "
-                             f"искажено {row['corrupted']}, RSS {row['peak_rss_mb']} МБ, "
-                             f"потоков {row['peak_threads']}")
+                progress.say(
+                    f"{number}. {SERVERS[kind]}: доставок/с {row['deliveries_per_s']}, "
+                    f"p99 {fmt(row['p99_ms'], 2)} мс, потеряно {row['lost']}, "
+                    f"искажено {row['corrupted']}, RSS {row['peak_rss_mb']} МБ, "
+                    f"потоков {row['peak_threads']}"
+                )
         scenarios.append(entry)
         ctx.results[number] = entry
     noise = foreign_cpu(cpu_started, cpu_accounting(), time.monotonic() - started)
-    notes.append("Задержка = время прихода в ядро получателя (SO_TIMESTAMPNS) − время отправки, "
-                 "вшитое в текст; «потеряно» — не дошло целым за "
-                 f"{ctx.scale['quiet']:g} с тишины после последней отправки; «искажено» — строки, "
-                 "которые не разбираются или не совпадают с отправленным (и дубли).")
-    notes.append("Доставок/с — целые доставки от первой отправки до последней доставки; если "
-                 "что-то потеряно — до момента, когда стенд перестал ждать.")
-    notes.append("В сценариях 1 и 4 отправители не ждут доставки (нагрузка «сколько влезет»), "
-                 "поэтому задержка там — время в очередях перегруженного сервера; задержку "
-                 "самого пути сообщения показывают сценарии 2, 3 и 5.")
-    late = [(scenario["number"], kind, row["generator_late_ms"]) for scenario in scenarios
-            for kind, row in scenario["runs"].items() if row.get("generator_late_ms", 0) >= 20]
+    notes.append(
+        "Задержка = время прихода в ядро получателя (SO_TIMESTAMPNS) − время отправки, "
+        "вшитое в текст; «потеряно» — не дошло целым за "
+        f"{ctx.scale['quiet']:g} с тишины после последней отправки; "
+        "«искажено» — строки, "
+        "которые не разбираются или не совпадают с отправленным (и дубли)."
+    )
+    notes.append(
+        "Доставок/с — целые доставки от первой отправки до последней доставки; если "
+        "что-то потеряно — до момента, когда стенд перестал ждать."
+    )
+    notes.append(
+        "В сценариях 1 и 4 отправители не ждут доставки (нагрузка «сколько влезет»), "
+        "поэтому задержка там — время в очередях перегруженного сервера; задержку "
+        "самого пути сообщения показывают сценарии 2, 3 и 5."
+    )
+    late = [
+        (scenario["number"], kind, row["generator_late_ms"])
+        for scenario in scenarios
+        for kind, row in scenario["runs"].items()
+        if row.get("generator_late_ms", 0) >= 20
+    ]
     if late:
-        notes.append("Генератор нагрузки сам опаздывал с отправкой по расписанию ("
-                     + ", ".join(f"сценарий {n}, {SERVERS[k]}: {v:g} мс" for n, k, v in late)
-                     + "): машину в эти моменты занимало что-то ещё, хвосты задержек там шумные.")
+        notes.append(
+            "Генератор нагрузки сам опаздывал с отправкой по расписанию ("
+            + ", ".join(f"сценарий {n}, {SERVERS[k]}: {v:g} мс" for n, k, v in late)
+            + "): машину в эти моменты занимало что-то ещё, хвосты задержек там шумные."
+        )
     if noise and noise["foreign_share"] >= 0.05:
-        notes.append(f"Машину во время прогона занимали и чужие процессы: {noise['foreign_cpu_s']:g} с "
-                     f"процессора из {noise['capacity_s']:g} ({noise['foreign_share']:.0%}"
-                     + (f", ещё {noise['steal_s']:g} с забрал гипервизор" if noise["steal_s"] >= 1 else "")
-                     + ") — хвосты задержек шумнее, чем на свободной машине.")
+        notes.append(
+            "Машину во время прогона занимали и чужие процессы: "
+            f"{noise['foreign_cpu_s']:g} с "
+            f"процессора из {noise['capacity_s']:g} ({noise['foreign_share']:.0%}"
+            + (
+                f", ещё {noise['steal_s']:g} с забрал гипервизор"
+                if noise["steal_s"] >= 1
+                else ""
+            )
+            + ") — хвосты задержек шумнее, чем на свободной машине."
+        )
     report = {
         "machine": machine,
         "command": args.command,
@@ -1967,7 +2562,9 @@ def write_report(report: dict, directory: Path) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     json_path = directory / "chat_bench.json"
     md_path = directory / "chat_bench.md"
-    json_path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    json_path.write_text(
+        json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
     md_path.write_text(markdown_report(report), encoding="utf-8")
     return [json_path, md_path]
 
@@ -1976,7 +2573,9 @@ def parse_scenarios(text: str) -> list[int]:
     try:
         numbers = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError("номера сценариев через запятую, например 1,2,6") from None
+        raise argparse.ArgumentTypeError(
+            "номера сценариев через запятую, например 1,2,6"
+        ) from None
     if not numbers or any(n not in SCENARIOS for n in numbers):
         raise argparse.ArgumentTypeError(f"сценарии — числа из {sorted(SCENARIOS)}")
     return sorted(set(numbers))
@@ -1991,26 +2590,59 @@ def parse_servers(text: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        description="Нагрузочный стенд чата задания 4: наш сервер против наивного ретранслятора.")
-    parser.add_argument("--scenarios", type=parse_scenarios, default=sorted(SCENARIOS),
-                        help="какие сценарии запускать, через запятую (по умолчанию все: 1,2,3,4,5,6)")
-    parser.add_argument("--scale", choices=sorted(SCALES), default="full",
-                        help="full — для отчёта, tiny — крошечный прогон для тестов")
-    parser.add_argument("--servers", type=parse_servers, default=["task4", "naive"],
-                        help="какие серверы мерить: task4, naive (по умолчанию оба)")
-    parser.add_argument("--out", default=str(DEFAULT_OUT),
-                        help="куда писать chat_bench.json, chat_bench.md и логи серверов "
-                             "(по умолчанию tools/bench-out/)")
-    parser.add_argument("--server-path", default=str(TASK4_SERVER),
-                        help="какой server.py мерить как task4 (по умолчанию laboratory_work_1/task4/server.py)")
-    parser.add_argument("--write-docs", action="store_true",
-                        help="записать отчёт в docs/lab1/bench/ для страницы задания 4")
-    parser.add_argument("--json", action="store_true", help="напечатать результат как JSON")
-    parser.add_argument("-q", "--quiet", action="store_true", help="не печатать ход работы")
-    parser.add_argument("--naive-relay", action="store_true",
-                        help="не мерить, а запустить наивный ретранслятор (его запускает сам стенд)")
+        description="Нагрузочный стенд чата задания 4: "
+        "наш сервер против наивного ретранслятора."
+    )
+    parser.add_argument(
+        "--scenarios",
+        type=parse_scenarios,
+        default=sorted(SCENARIOS),
+        help="какие сценарии запускать, через запятую (по умолчанию все: 1,2,3,4,5,6)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=sorted(SCALES),
+        default="full",
+        help="full — для отчёта, tiny — крошечный прогон для тестов",
+    )
+    parser.add_argument(
+        "--servers",
+        type=parse_servers,
+        default=["task4", "naive"],
+        help="какие серверы мерить: task4, naive (по умолчанию оба)",
+    )
+    parser.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        help="куда писать chat_bench.json, chat_bench.md и логи серверов "
+        "(по умолчанию tools/bench-out/)",
+    )
+    parser.add_argument(
+        "--server-path",
+        default=str(TASK4_SERVER),
+        help="какой server.py мерить как task4 "
+        "(по умолчанию laboratory_work_1/task4/server.py)",
+    )
+    parser.add_argument(
+        "--write-docs",
+        action="store_true",
+        help="записать отчёт в docs/lab1/bench/ для страницы задания 4",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="напечатать результат как JSON"
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="не печатать ход работы"
+    )
+    parser.add_argument(
+        "--naive-relay",
+        action="store_true",
+        help="не мерить, а запустить наивный ретранслятор (его запускает сам стенд)",
+    )
     parser.add_argument("--host", default=HOST, help="адрес наивного ретранслятора")
-    parser.add_argument("--port", type=int, default=7777, help="порт наивного ретранслятора")
+    parser.add_argument(
+        "--port", type=int, default=7777, help="порт наивного ретранслятора"
+    )
     return parser
 
 
@@ -2025,7 +2657,9 @@ def shown_path(text: str) -> str:
 def command_line(argv: list[str]) -> str:
     script = Path(__file__).resolve()
     shown = script.relative_to(ROOT) if script.is_relative_to(ROOT) else script
-    return " ".join(["python", shlex.quote(str(shown))] + [shlex.quote(a) for a in argv])
+    return " ".join(
+        ["python", shlex.quote(str(shown))] + [shlex.quote(a) for a in argv]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,27 +109,35 @@ IMAGES = ROOT / "img" / "lab1"
 
 DEFAULT_ROWS = 24
 DEFAULT_COLUMNS = 100
-STEP_TIMEOUT = 10.0          # дедлайн одного шага, секунды
-STOP_TIMEOUT = 5.0           # сколько ждать программу после Ctrl+C при уборке
-TRANSCRIPT_COLUMNS = 400     # ширина экрана стенограммы: строки не переносятся
+STEP_TIMEOUT = 10.0  # дедлайн одного шага, секунды
+STOP_TIMEOUT = 5.0  # сколько ждать программу после Ctrl+C при уборке
+TRANSCRIPT_COLUMNS = 400  # ширина экрана стенограммы: строки не переносятся
 HOST = "127.0.0.1"
 
 PROMPT = "$ "
 CTRL_C = b"\x03"
 CTRL_D = b"\x04"
-ENTER = b"\r"                # клавиша Enter шлёт CR; pty превращает его в LF (ICRNL)
+ENTER = b"\r"  # клавиша Enter шлёт CR; pty превращает его в LF (ICRNL)
 
 # Локальные моноширинные шрифты вместо Fira Code с CDN; textLength в SVG rich
 # всё равно растягивает текст по сетке, так что подойдёт любой из них.
-FONT_STACK = '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace'
+FONT_STACK = (
+    '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, "Liberation Mono", monospace'
+)
 TITLE_FONT_STACK = 'Arial, "DejaVu Sans", "Liberation Sans", sans-serif'
-FONT_ASPECT_RATIO = 0.6      # ширина символа к высоте у этих шрифтов
+FONT_ASPECT_RATIO = 0.6  # ширина символа к высоте у этих шрифтов
 
 # Переменная CHROMIUM выбирает браузер (на раннерах GitHub — google-chrome).
 CHROMIUM = shutil.which(os.environ.get("CHROMIUM") or "chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--hide-scrollbars",
 ]
 CHROMIUM_TIMEOUT = 60.0
@@ -146,9 +154,11 @@ SCENARIO_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # Сценарий: данные
 # ===========================================================================
 
+
 @dataclass(frozen=True)
 class Terminal:
     """Окно терминала: имя (часть имени файла), заголовок окна и размер."""
+
     name: str
     title: str = ""
     rows: int = DEFAULT_ROWS
@@ -158,6 +168,7 @@ class Terminal:
 @dataclass(frozen=True)
 class Run:
     """Набрать команду в терминале и запустить её; `{port}` — порт сценария."""
+
     terminal: str
     command: str
 
@@ -169,6 +180,7 @@ class Expect:
     Ищет после прошлого совпадения в этом терминале, в выводе без `\\r`.
     Эхо набранного `Expect` не находит: `Type` сдвигает поиск за него.
     """
+
     terminal: str
     pattern: str
     timeout: float = STEP_TIMEOUT
@@ -181,6 +193,7 @@ class Prompt:
     В отличие от `Expect` смотрит на конец вывода, а не на новое после
     прошлого совпадения: приглашение, которое уже было видно, тоже подходит.
     """
+
     terminal: str
     text: str
     timeout: float = STEP_TIMEOUT
@@ -193,25 +206,30 @@ class Type:
     Перед ним дождитесь приглашения (`Prompt`): набранное раньше, чем программа
     его напечатала, pty покажет эхом раньше приглашения.
     """
+
     terminal: str
     text: str
 
 
 @dataclass(frozen=True)
 class CtrlC:
-    """Нажать Ctrl+C: pty шлёт программе SIGINT (и показывает `^C`, если не readline)."""
+    """Нажать Ctrl+C: pty шлёт программе SIGINT (и показывает `^C`, если не
+    readline)."""
+
     terminal: str
 
 
 @dataclass(frozen=True)
 class CtrlD:
     """Нажать Ctrl+D в начале строки: программа читает конец ввода."""
+
     terminal: str
 
 
 @dataclass(frozen=True)
 class Exit:
     """Дождаться завершения программы терминала и проверить код выхода."""
+
     terminal: str
     code: int = 0
     timeout: float = STEP_TIMEOUT
@@ -220,6 +238,7 @@ class Exit:
 @dataclass(frozen=True)
 class Snapshot:
     """Снять терминал сейчас: всё, что он покажет дальше, на картинку не попадёт."""
+
     terminal: str
 
 
@@ -229,6 +248,7 @@ class Browse:
 
     Сначала снимает все терминалы: запросы браузера в логи на картинках не попадают.
     """
+
     shot: str
     path: str = "/"
     width: int = 1000
@@ -241,13 +261,15 @@ Step = Run | Expect | Prompt | Type | CtrlC | CtrlD | Exit | Snapshot | Browse
 @dataclass(frozen=True)
 class Scenario:
     """Сценарий съёмки: терминалы, шаги и порт задания по умолчанию."""
-    task: str                          # папка задания: "task4"
-    name: str                          # начало имён файлов: "chat"
-    summary: str                       # одна строка: что показывает
+
+    task: str  # папка задания: "task4"
+    name: str  # начало имён файлов: "chat"
+    summary: str  # одна строка: что показывает
     default_port: int
     terminals: tuple[Terminal, ...]
     steps: tuple[Step, ...]
-    udp: bool = False                  # сервер слушает UDP (для выбора свободного порта)
+    # Сервер слушает UDP (для выбора свободного порта)
+    udp: bool = False
     # Дополнительные замены для стенограммы: (регулярное выражение, замена).
     normalize: tuple[tuple[str, str], ...] = ()
 
@@ -264,14 +286,23 @@ class ScenarioError(Exception):
 # Движок: прогон сценария в псевдотерминалах
 # ===========================================================================
 
+
 def program_env(terminal: Terminal) -> dict[str, str]:
     """Окружение программ: только нужное, чтобы вывод не зависел от машины."""
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "TMPDIR") if key in os.environ}
+    env = {
+        key: os.environ[key] for key in ("PATH", "HOME", "TMPDIR") if key in os.environ
+    }
     env.update(
-        TERM="xterm-256color", LANG="C.UTF-8", LC_ALL="C.UTF-8",
-        PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8", PYTHONUTF8="1",
-        PYTHONDONTWRITEBYTECODE="1", PYTHON_COLORS="0",
-        COLUMNS=str(terminal.columns), LINES=str(terminal.rows),
+        TERM="xterm-256color",
+        LANG="C.UTF-8",
+        LC_ALL="C.UTF-8",
+        PYTHONUNBUFFERED="1",
+        PYTHONIOENCODING="utf-8",
+        PYTHONUTF8="1",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHON_COLORS="0",
+        COLUMNS=str(terminal.columns),
+        LINES=str(terminal.rows),
     )
     return env
 
@@ -311,8 +342,11 @@ def choose_port(scenario: Scenario, checking: bool) -> int:
     if not checking and port_is_free(scenario.default_port, scenario.udp):
         return scenario.default_port
     if not checking:
-        print(f"внимание: порт {scenario.default_port} занят, {scenario.key} снимается "
-              f"на другом — флаг --port будет виден на картинках", file=sys.stderr)
+        print(
+            f"внимание: порт {scenario.default_port} занят, {scenario.key} снимается "
+            f"на другом — флаг --port будет виден на картинках",
+            file=sys.stderr,
+        )
     return any_free_port(scenario.udp)
 
 
@@ -320,7 +354,8 @@ PORT_FLAG = re.compile(r"\s+--port\s+\{port\}")
 
 
 def typed_command(command: str, port: int, default_port: int) -> str:
-    """Команда, которую «набирает» человек: без `--port`, если порт и так по умолчанию."""
+    """Команда, которую «набирает» человек: без `--port`, если порт и так по
+    умолчанию."""
     if port == default_port:
         command = PORT_FLAG.sub("", command)
     return command.replace("{port}", str(port))
@@ -336,14 +371,15 @@ class Session:
 
     def __init__(self, terminal: Terminal) -> None:
         self.terminal = terminal
-        self.child = None                 # pexpect.spawn, пока в терминале есть программа
-        self.program = ""                 # имя файла программы — для заголовка окна
-        self.record = bytearray()         # байты для картинки
-        self.transcript = bytearray()     # те же байты, но команды в них — с <PORT>
-        self.text = ""                    # весь вывод без \r — для поиска `Expect`
-        self.cursor = 0                   # откуда `Expect` ищет дальше
-        self.frozen = False               # снимок сделан: запись больше не растёт
-        self.eof = True                   # pty программы закрыт (или программы нет)
+        # pexpect.spawn, пока в терминале есть программа
+        self.child = None
+        self.program = ""  # имя файла программы — для заголовка окна
+        self.record = bytearray()  # байты для картинки
+        self.transcript = bytearray()  # те же байты, но команды в них — с <PORT>
+        self.text = ""  # весь вывод без \r — для поиска `Expect`
+        self.cursor = 0  # откуда `Expect` ищет дальше
+        self.frozen = False  # снимок сделан: запись больше не растёт
+        self.eof = True  # pty программы закрыт (или программы нет)
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
     @property
@@ -368,6 +404,7 @@ class Session:
 @dataclass
 class Shots:
     """Результат прогона: имя файла → содержимое (картинки и стенограммы)."""
+
     scenario: Scenario
     files: dict[str, bytes] = field(default_factory=dict)
 
@@ -397,7 +434,9 @@ class Runner:
                         self.perform(step)
                     except ScenarioError as error:
                         raise ScenarioError(
-                            f"{self.scenario.key}, шаг {number} {step}: {error}\n{self.screens()}") from None
+                            f"{self.scenario.key}, шаг {number} {step}: {error}\n"
+                            f"{self.screens()}"
+                        ) from None
                 self.freeze_all()
             finally:
                 self.stop_all()
@@ -438,19 +477,30 @@ class Runner:
         import pexpect  # только здесь: модуль есть лишь на POSIX
 
         if session.child is not None and session.child.isalive():
-            raise ScenarioError(f"в терминале {session.terminal.name} ещё работает {session.program}")
+            raise ScenarioError(
+                f"в терминале {session.terminal.name} ещё работает {session.program}"
+            )
         line = typed_command(command, self.port, self.scenario.default_port)
         words = shlex.split(line)
         if words[0] != "python":
             raise ScenarioError(f"команда должна начинаться с python: {command!r}")
         # Приглашение уже на экране, если в этом терминале что-то завершилось.
         prompt = "" if session.record.endswith(PROMPT.encode()) else PROMPT
-        session.show(f"{prompt}{line}\r\n".encode(), f"{prompt}{transcript_command(command)}\r\n".encode())
+        session.show(
+            f"{prompt}{line}\r\n".encode(),
+            f"{prompt}{transcript_command(command)}\r\n".encode(),
+        )
         session.program = session.program or Path(words[1]).name
         terminal = session.terminal
         session.child = pexpect.spawn(
-            sys.executable, words[1:], cwd=str(self.workdir), env=program_env(terminal),
-            dimensions=(terminal.rows, terminal.columns), echo=True, preexec_fn=default_signals)
+            sys.executable,
+            words[1:],
+            cwd=str(self.workdir),
+            env=program_env(terminal),
+            dimensions=(terminal.rows, terminal.columns),
+            echo=True,
+            preexec_fn=default_signals,
+        )
         # Закрываем pty только после выхода программы (или с kill при уборке):
         # пауза «дать ядру обновить статус» не нужна.
         session.child.ptyproc.delayafterclose = 0
@@ -464,17 +514,28 @@ class Runner:
 
         def found():
             match = regex.search(session.text, start)
-            if not match and session.eof:  # больше ничего не появится — не ждём дедлайна
-                raise ScenarioError(f"программа в терминале {session.terminal.name} закрыла его, "
-                                    f"не напечатав {pattern!r}")
+            # Больше ничего не появится — не ждём дедлайна
+            if not match and session.eof:
+                raise ScenarioError(
+                    f"программа в терминале {session.terminal.name} закрыла его, "
+                    f"не напечатав {pattern!r}"
+                )
             return match
 
-        match = self.wait(found, timeout, f"не дождались {pattern!r} в терминале {session.terminal.name}")
+        match = self.wait(
+            found,
+            timeout,
+            f"не дождались {pattern!r} в терминале {session.terminal.name}",
+        )
         session.cursor = match.end()
 
     def prompt(self, session: Session, text: str, timeout: float) -> None:
-        self.wait(lambda: session.text.endswith(text), timeout,
-                  f"терминал {session.terminal.name} не ждёт ввода: вывод не кончается {text!r}")
+        self.wait(
+            lambda: session.text.endswith(text),
+            timeout,
+            f"терминал {session.terminal.name} не ждёт ввода: "
+            f"вывод не кончается {text!r}",
+        )
         session.cursor = len(session.text)
 
     def type(self, session: Session, text: str) -> None:
@@ -483,31 +544,45 @@ class Runner:
     def press(self, session: Session, keys: bytes, echo: str) -> None:
         """Послать клавиши и дождаться их эха; `Expect` дальше ищет уже после эха."""
         if session.eof:
-            raise ScenarioError(f"в терминале {session.terminal.name} нет работающей программы")
+            raise ScenarioError(
+                f"в терминале {session.terminal.name} нет работающей программы"
+            )
         # Сначала забираем уже напечатанное: эхо встанет после него, а Ctrl+C
         # (сброс очереди вывода в pty) не съест непрочитанное.
         self.drain()
         start = len(session.text)
         os.write(session.fd, keys)
         if echo:
+
             def echo_end() -> int | None:
                 found = session.text.find(echo, start)
                 return found + len(echo) if found >= 0 else None
-            end = self.wait(echo_end, STEP_TIMEOUT,
-                            f"pty не показал эхо {echo!r} в терминале {session.terminal.name}")
+
+            end = self.wait(
+                echo_end,
+                STEP_TIMEOUT,
+                f"pty не показал эхо {echo!r} в терминале {session.terminal.name}",
+            )
             session.cursor = max(session.cursor, end)
 
     def wait_exit(self, session: Session, code: int, timeout: float) -> None:
         if session.child is None:
-            raise ScenarioError(f"в терминале {session.terminal.name} ничего не запускали")
-        self.wait(lambda: session.eof and not session.child.isalive(), timeout,
-                  f"программа в терминале {session.terminal.name} не завершилась")
+            raise ScenarioError(
+                f"в терминале {session.terminal.name} ничего не запускали"
+            )
+        self.wait(
+            lambda: session.eof and not session.child.isalive(),
+            timeout,
+            f"программа в терминале {session.terminal.name} не завершилась",
+        )
         status = session.child.exitstatus
         if status is None:
             status = -session.child.signalstatus
         session.child.close()
         if status != code:
-            raise ScenarioError(f"{session.program} завершилась с кодом {status}, ожидали {code}")
+            raise ScenarioError(
+                f"{session.program} завершилась с кодом {status}, ожидали {code}"
+            )
         session.show(PROMPT.encode())  # оболочка снова ждёт команду
 
     def browse(self, step: Browse) -> None:
@@ -518,7 +593,9 @@ class Runner:
         except OSError as error:
             raise ScenarioError(f"страница {url} не открылась: {error}") from None
         stem = f"{self.scenario.name}-{step.shot}"
-        self.shots.files[f"{stem}.txt"] = self.normalized(html.split("\n")).encode("utf-8")
+        self.shots.files[f"{stem}.txt"] = self.normalized(html.split("\n")).encode(
+            "utf-8"
+        )
         if not self.checking:
             self.shots.files[f"{stem}.png"] = photograph(url, step.width, step.height)
 
@@ -563,7 +640,8 @@ class Runner:
             session.frozen = True
 
     def stop_all(self) -> None:
-        """Уборка: оставшимся программам Ctrl+C, непослушным — kill. В запись не попадает."""
+        """Уборка: оставшимся программам Ctrl+C, непослушным — kill. В запись не
+        попадает."""
         for session in self.sessions.values():
             session.frozen = True
             if session.child is not None and session.child.isalive():
@@ -581,13 +659,18 @@ class Runner:
 
     # --- проверки и отчёты ---------------------------------------------------
     def screens(self) -> str:
-        return "\n".join(f"--- терминал {s.terminal.name}:\n{s.tail()}" for s in self.sessions.values())
+        return "\n".join(
+            f"--- терминал {s.terminal.name}:\n{s.tail()}"
+            for s in self.sessions.values()
+        )
 
     def check_no_traceback(self) -> None:
         for session in self.sessions.values():
             if "Traceback" in session.text:
-                raise ScenarioError(f"{self.scenario.key}: трассировка в терминале "
-                                    f"{session.terminal.name}:\n{session.tail(30)}")
+                raise ScenarioError(
+                    f"{self.scenario.key}: трассировка в терминале "
+                    f"{session.terminal.name}:\n{session.tail(30)}"
+                )
 
     # --- картинка и стенограмма ------------------------------------------------
     def normalized(self, lines: list[str]) -> str:
@@ -595,7 +678,9 @@ class Runner:
         # переменное; заменяем первым, пока цифры в нём не приняли за порт.
         if self.workdir:
             lines = [line.replace(str(self.workdir), "<WORKDIR>") for line in lines]
-        return normalize_lines(lines, (self.port, self.scenario.default_port), self.scenario.normalize)
+        return normalize_lines(
+            lines, (self.port, self.scenario.default_port), self.scenario.normalize
+        )
 
     def render(self, session: Session) -> None:
         terminal = session.terminal
@@ -605,9 +690,14 @@ class Runner:
         title = terminal.title or f"{terminal.name} — {session.program}"
         screen = play(bytes(session.record), terminal.columns, terminal.rows)
         if not self.checking and session.record.count(b"\n") >= terminal.rows:
-            print(f"внимание: {self.scenario.key}: терминал {terminal.name} прокрутился, "
-                  f"начало не попало на картинку (увеличьте rows)", file=sys.stderr)
-        self.shots.files[f"{stem}.svg"] = render_svg(screen, title, unique_id=f"{self.scenario.task}-{stem}").encode("utf-8")
+            print(
+                f"внимание: {self.scenario.key}: терминал {terminal.name} прокрутился, "
+                f"начало не попало на картинку (увеличьте rows)",
+                file=sys.stderr,
+            )
+        self.shots.files[f"{stem}.svg"] = render_svg(
+            screen, title, unique_id=f"{self.scenario.task}-{stem}"
+        ).encode("utf-8")
 
 
 def validate(scenario: Scenario) -> None:
@@ -624,7 +714,9 @@ def validate(scenario: Scenario) -> None:
     for step in scenario.steps:
         if isinstance(step, Browse):
             if not NAME.match(step.shot) or step.shot in names:
-                problems.append(f"имя кадра {step.shot!r}: одно слово, не совпадающее с терминалом")
+                problems.append(
+                    f"имя кадра {step.shot!r}: одно слово, не совпадающее с терминалом"
+                )
         elif step.terminal not in names:
             problems.append(f"шаг {step} ссылается на неизвестный терминал")
     if problems:
@@ -636,8 +728,11 @@ def copy_task(source: Path, task: str, workdir: Path) -> None:
     origin = source / "laboratory_work_1" / task
     if not origin.is_dir():
         raise ScenarioError(f"нет папки {origin}")
-    shutil.copytree(origin, workdir / "laboratory_work_1" / task,
-                    ignore=shutil.ignore_patterns(*RUNTIME_FILES))
+    shutil.copytree(
+        origin,
+        workdir / "laboratory_work_1" / task,
+        ignore=shutil.ignore_patterns(*RUNTIME_FILES),
+    )
 
 
 def photograph(url: str, width: int, height: int) -> bytes:
@@ -646,12 +741,22 @@ def photograph(url: str, width: int, height: int) -> bytes:
         raise ScenarioError(f"нет Chromium ({CHROMIUM}): установите пакет chromium")
     with tempfile.TemporaryDirectory(prefix="screenshots-chromium-") as tmp:
         picture = Path(tmp) / "page.png"
-        command = [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={tmp}/profile",
-                   f"--window-size={width},{height}", f"--screenshot={picture}", url]
+        command = [
+            CHROMIUM,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp}/profile",
+            f"--window-size={width},{height}",
+            f"--screenshot={picture}",
+            url,
+        ]
         try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT)
+            result = subprocess.run(
+                command, capture_output=True, text=True, timeout=CHROMIUM_TIMEOUT
+            )
         except subprocess.TimeoutExpired:
-            raise ScenarioError(f"Chromium не снял {url} за {CHROMIUM_TIMEOUT} с") from None
+            raise ScenarioError(
+                f"Chromium не снял {url} за {CHROMIUM_TIMEOUT} с"
+            ) from None
         if not picture.is_file():
             raise ScenarioError(f"Chromium не снял {url}:\n{result.stderr[-2000:]}")
         return picture.read_bytes()
@@ -660,6 +765,7 @@ def photograph(url: str, width: int, height: int) -> bytes:
 # ===========================================================================
 # Эмулятор терминала, нормализация, SVG
 # ===========================================================================
+
 
 def play(record: bytes, columns: int, rows: int):
     """Проиграть запись в эмулятор терминала pyte и вернуть экран."""
@@ -678,15 +784,20 @@ def transcript_lines(record: bytes) -> list[str]:
 
 TIME = re.compile(r"(?<!\d)\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?!\d)")
 DATE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
-HTTP_DATE = re.compile(r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} "
-                       r"\d{2}:\d{2}:\d{2} GMT\b")
+HTTP_DATE = re.compile(
+    r"\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} "
+    r"\d{2}:\d{2}:\d{2} GMT\b"
+)
 ADDRESS = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})(?!\d)")
 ADDRESS_TUPLE = re.compile(r"\('(\d{1,3}(?:\.\d{1,3}){3})', (\d{1,5})\)")
 MILLISECONDS = re.compile(r"\b\d+(?:[.,]\d+)?\s?(?:ms|мс)\b")
 
 
-def normalize_lines(lines: list[str], ports: tuple[int, ...], extra: tuple[tuple[str, str], ...] = ()) -> str:
-    """Стенограмма: хвостовые пробелы и пустые строки в конце убраны, переменное — метками.
+def normalize_lines(
+    lines: list[str], ports: tuple[int, ...], extra: tuple[tuple[str, str], ...] = ()
+) -> str:
+    """Стенограмма: хвостовые пробелы и пустые строки в конце убраны,
+    переменное — метками.
 
     `ports` — порт прогона и порт задания по умолчанию: второй программа может
     напечатать и сама (пример в тексте страницы), а при проверке прогон идёт на
@@ -710,10 +821,20 @@ def _svg_format() -> str:
     """Шаблон SVG из rich, но со шрифтами машины читателя вместо Fira Code с CDN."""
     from rich._export_format import CONSOLE_SVG_FORMAT
 
-    template = re.sub(r"[ \t]*@font-face \{\{.*?\}\}\n", "", CONSOLE_SVG_FORMAT, flags=re.S)
-    template = template.replace("font-family: Fira Code, monospace;", f"font-family: {FONT_STACK};")
-    template = template.replace("font-family: arial;", f"font-family: {TITLE_FONT_STACK};")
-    if "@font-face" in template or FONT_STACK not in template or TITLE_FONT_STACK not in template:
+    template = re.sub(
+        r"[ \t]*@font-face \{\{.*?\}\}\n", "", CONSOLE_SVG_FORMAT, flags=re.S
+    )
+    template = template.replace(
+        "font-family: Fira Code, monospace;", f"font-family: {FONT_STACK};"
+    )
+    template = template.replace(
+        "font-family: arial;", f"font-family: {TITLE_FONT_STACK};"
+    )
+    if (
+        "@font-face" in template
+        or FONT_STACK not in template
+        or TITLE_FONT_STACK not in template
+    ):
         raise RuntimeError("шаблон SVG в rich изменился: поправьте _svg_format()")
     return template
 
@@ -732,9 +853,15 @@ def _color(name: str) -> str | None:
 def _style(cell):
     from rich.style import Style
 
-    return Style(color=_color(cell.fg), bgcolor=_color(cell.bg), bold=cell.bold or None,
-                 italic=cell.italics or None, underline=cell.underscore or None,
-                 strike=cell.strikethrough or None, reverse=cell.reverse or None)
+    return Style(
+        color=_color(cell.fg),
+        bgcolor=_color(cell.bg),
+        bold=cell.bold or None,
+        italic=cell.italics or None,
+        underline=cell.underscore or None,
+        strike=cell.strikethrough or None,
+        reverse=cell.reverse or None,
+    )
 
 
 def screen_rows(screen):
@@ -746,13 +873,17 @@ def screen_rows(screen):
     rows = []
     for y in range(screen.lines):
         line = screen.buffer[y]
-        cells = [line[x] for x in range(screen.columns) if line[x].data != ""]  # "" — хвост широкого символа
+        # "" — хвост широкого символа
+        cells = [line[x] for x in range(screen.columns) if line[x].data != ""]
         while cells and cells[-1].data == " " and _style(cells[-1]) == plain:
             cells.pop()
         text = Text(end="")
         # Соседние ячейки одного стиля — один кусок текста (и один <text> в SVG).
         for style, group in itertools.groupby(cells, key=_style):
-            text.append("".join(cell.data for cell in group), style=None if style == plain else style)
+            text.append(
+                "".join(cell.data for cell in group),
+                style=None if style == plain else style,
+            )
         rows.append(text)
     while rows and not rows[-1].plain:
         rows.pop()
@@ -763,32 +894,54 @@ def render_svg(screen, title: str, unique_id: str) -> str:
     """SVG окна терминала с содержимым экрана pyte; один экран — один и тот же SVG."""
     from rich.console import Console
 
-    console = Console(record=True, width=screen.columns, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", no_color=False, legacy_windows=False,
-                      highlight=False, markup=False, emoji=False, _environ={})
+    console = Console(
+        record=True,
+        width=screen.columns,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        no_color=False,
+        legacy_windows=False,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        _environ={},
+    )
     for row in screen_rows(screen) or [""]:
         console.print(row)
     css_id = re.sub(r"[^a-zA-Z0-9-]", "-", unique_id)
-    return console.export_svg(title=title, code_format=_svg_format(),
-                              font_aspect_ratio=FONT_ASPECT_RATIO, unique_id=f"terminal-{css_id}")
+    return console.export_svg(
+        title=title,
+        code_format=_svg_format(),
+        font_aspect_ratio=FONT_ASPECT_RATIO,
+        unique_id=f"terminal-{css_id}",
+    )
 
 
 # ===========================================================================
 # Съёмка и проверка
 # ===========================================================================
 
+
 def shoot(scenario: Scenario, *, checking: bool = False, source: Path = ROOT) -> Shots:
-    """Прогнать сценарий; при `checking` — без Chromium и на случайном свободном порту."""
+    """Прогнать сценарий; при `checking` — без Chromium и на случайном свободном
+    порту."""
     return Runner(scenario, checking=checking, source=source).run()
 
 
 def own_files(scenario: Scenario, folder: Path) -> list[Path]:
     """Файлы сценария в папке картинок: `<scenario>-<слово>.svg|.txt|.png`."""
     pattern = re.compile(rf"{re.escape(scenario.name)}-[a-z0-9]+\.(?:svg|txt|png)\Z")
-    return sorted(p for p in folder.glob(f"{scenario.name}-*") if pattern.match(p.name)) if folder.is_dir() else []
+    return (
+        sorted(p for p in folder.glob(f"{scenario.name}-*") if pattern.match(p.name))
+        if folder.is_dir()
+        else []
+    )
 
 
-def write_scenario(scenario: Scenario, *, images: Path = IMAGES, source: Path = ROOT) -> list[Path]:
+def write_scenario(
+    scenario: Scenario, *, images: Path = IMAGES, source: Path = ROOT
+) -> list[Path]:
     """Снять сценарий и записать картинки и стенограммы; лишние старые файлы удалить."""
     shots = shoot(scenario, source=source)
     folder = images / scenario.task
@@ -805,21 +958,40 @@ def write_scenario(scenario: Scenario, *, images: Path = IMAGES, source: Path = 
     return written
 
 
-def check_scenario(scenario: Scenario, *, images: Path = IMAGES, source: Path = ROOT) -> str:
-    """Перезапустить сценарий и сравнить стенограммы с сохранёнными; "" — всё совпало."""
+def check_scenario(
+    scenario: Scenario, *, images: Path = IMAGES, source: Path = ROOT
+) -> str:
+    """Перезапустить сценарий и сравнить стенограммы с сохранёнными; "" — всё
+    совпало."""
     shots = shoot(scenario, checking=True, source=source)
     folder = images / scenario.task
-    fresh = {name: content.decode("utf-8") for name, content in shots.files.items() if name.endswith(".txt")}
-    saved = {p.name: p.read_text(encoding="utf-8") for p in own_files(scenario, folder) if p.suffix == ".txt"}
+    fresh = {
+        name: content.decode("utf-8")
+        for name, content in shots.files.items()
+        if name.endswith(".txt")
+    }
+    saved = {
+        p.name: p.read_text(encoding="utf-8")
+        for p in own_files(scenario, folder)
+        if p.suffix == ".txt"
+    }
     diffs = []
     for name in sorted(fresh.keys() | saved.keys()):
         old, new = saved.get(name, ""), fresh.get(name, "")
         if old != new:
             where = f"img/lab1/{scenario.task}/{name}"
-            diffs.extend(difflib.unified_diff(
-                old.splitlines(keepends=True), new.splitlines(keepends=True),
-                fromfile=f"{where} (сохранено)" if name in saved else f"{where} (нет файла)",
-                tofile=f"{where} (сейчас)" if name in fresh else f"{where} (сценарий его больше не снимает)"))
+            diffs.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    new.splitlines(keepends=True),
+                    fromfile=f"{where} (сохранено)"
+                    if name in saved
+                    else f"{where} (нет файла)",
+                    tofile=f"{where} (сейчас)"
+                    if name in fresh
+                    else f"{where} (сценарий его больше не снимает)",
+                )
+            )
     return "".join(diffs)
 
 
@@ -832,7 +1004,9 @@ def select_scenarios(scenarios, only: list[str] | None):
     if not only:
         return list(scenarios)
     chosen = [s for s in scenarios if s.task in only or s.key in only]
-    unknown = [name for name in only if not any(name in (s.task, s.key) for s in scenarios)]
+    unknown = [
+        name for name in only if not any(name in (s.task, s.key) for s in scenarios)
+    ]
     if unknown:
         raise SystemExit(f"Ошибка: нет сценариев {', '.join(unknown)} (см. --list)")
     return chosen
@@ -851,7 +1025,8 @@ def select_scenarios(scenarios, only: list[str] | None):
 # Затем `python tools/screenshots.py --only taskN/имя` и ссылка на картинку
 # со страницы: `![…](../img/lab1/taskN/имя-терминал.svg)`.
 
-# Команды — как в README; `{port}` — порт прогона (флаг исчезает, если порт по умолчанию).
+# Команды — как в README; `{port}` — порт прогона
+# (флаг исчезает, если порт по умолчанию).
 TASK1 = "python laboratory_work_1/task1/{program}.py --port {{port}}"
 TASK2 = "python laboratory_work_1/task2/{program}.py --port {{port}}"
 TASK3 = "python laboratory_work_1/task3/{program}.py --port {{port}}"
@@ -860,14 +1035,24 @@ TASK5 = "python laboratory_work_1/task5/{program}.py --port {{port}}"
 
 def stop_server(terminal: str = "server") -> tuple[Step, ...]:
     """Ctrl+C в терминале сервера: короткая строка и код выхода 0, без трассировки."""
-    return (CtrlC(terminal), Expect(terminal, r"Сервер остановлен\."), Exit(terminal, 0))
+    return (
+        CtrlC(terminal),
+        Expect(terminal, r"Сервер остановлен\."),
+        Exit(terminal, 0),
+    )
 
 
 GREETING = Scenario(
-    task="task1", name="greeting", default_port=5001, udp=True,
-    summary="UDP: клиент шлёт «Hello, server», сервер пишет его в лог и отвечает «Hello, client»",
-    terminals=(Terminal("server", title="Терминал 1 — сервер", rows=8, columns=90),
-               Terminal("client", title="Терминал 2 — клиент", rows=8, columns=90)),
+    task="task1",
+    name="greeting",
+    default_port=5001,
+    udp=True,
+    summary="UDP: клиент шлёт «Hello, server», сервер пишет его в лог "
+    "и отвечает «Hello, client»",
+    terminals=(
+        Terminal("server", title="Терминал 1 — сервер", rows=8, columns=90),
+        Terminal("client", title="Терминал 2 — клиент", rows=8, columns=90),
+    ),
     steps=(
         Run("server", TASK1.format(program="server")),
         Expect("server", r"Сервер слушает"),
@@ -885,14 +1070,23 @@ NUMBER_PROMPT = ") = "  # «a (коэффициент при x²) = »
 
 def menu_answer(*typed: str, prompt: str = NUMBER_PROMPT) -> tuple[Step, ...]:
     """Ответить на приглашения клиента задания 2 по одному: дождаться — набрать."""
-    return tuple(step for text in typed for step in (Prompt("client", prompt), Type("client", text)))
+    return tuple(
+        step
+        for text in typed
+        for step in (Prompt("client", prompt), Type("client", text))
+    )
 
 
 MATH = Scenario(
-    task="task2", name="math", default_port=5002,
-    summary="TCP-калькулятор: меню клиента (уравнение, Пифагор, неверное число) и расчёт из командной строки",
-    terminals=(Terminal("server", title="Терминал 1 — сервер", rows=16, columns=120),
-               Terminal("client", title="Терминал 2 — клиент", rows=42, columns=100)),
+    task="task2",
+    name="math",
+    default_port=5002,
+    summary="TCP-калькулятор: меню клиента (уравнение, Пифагор, неверное число) "
+    "и расчёт из командной строки",
+    terminals=(
+        Terminal("server", title="Терминал 1 — сервер", rows=16, columns=120),
+        Terminal("client", title="Терминал 2 — клиент", rows=42, columns=100),
+    ),
     steps=(
         Run("server", TASK2.format(program="server")),
         Expect("server", r"Сервер слушает"),
@@ -921,10 +1115,14 @@ MATH = Scenario(
 )
 
 PAGE = Scenario(
-    task="task3", name="page", default_port=8080,
+    task="task3",
+    name="page",
+    default_port=8080,
     summary="HTTP: клиент на сокете скачивает страницу, браузер её показывает",
-    terminals=(Terminal("server", title="Терминал 1 — сервер", rows=8, columns=100),
-               Terminal("client", title="Терминал 2 — клиент", rows=80, columns=100)),
+    terminals=(
+        Terminal("server", title="Терминал 1 — сервер", rows=8, columns=100),
+        Terminal("client", title="Терминал 2 — клиент", rows=80, columns=100),
+    ),
     steps=(
         Run("server", TASK3.format(program="server")),
         Expect("server", r"Сервер слушает"),
@@ -936,6 +1134,7 @@ PAGE = Scenario(
         Browse("browser", width=1000, height=1000),
     ),
 )
+
 
 def add_grade(discipline: str, grade: int) -> tuple[Step, ...]:
     """`client.py add`: клиент подтверждает, сервер пишет POST в лог.
@@ -952,10 +1151,15 @@ def add_grade(discipline: str, grade: int) -> tuple[Step, ...]:
 
 
 JOURNAL = Scenario(
-    task="task5", name="journal", default_port=8081,
-    summary="Журнал оценок: клиент добавляет оценки (POST) и читает их (GET), браузер показывает страницу",
-    terminals=(Terminal("server", title="Терминал 1 — сервер", rows=14, columns=110),
-               Terminal("client", title="Терминал 2 — клиент", rows=20, columns=100)),
+    task="task5",
+    name="journal",
+    default_port=8081,
+    summary="Журнал оценок: клиент добавляет оценки (POST) и читает их (GET), "
+    "браузер показывает страницу",
+    terminals=(
+        Terminal("server", title="Терминал 1 — сервер", rows=14, columns=110),
+        Terminal("client", title="Терминал 2 — клиент", rows=20, columns=100),
+    ),
     steps=(
         Run("server", TASK5.format(program="server")),
         Expect("server", r"Сервер слушает"),
@@ -981,7 +1185,8 @@ CHAT_PROMPT = "> "  # приглашение клиента чата
 
 
 def chat_join(terminal: str, name: str, *others: str) -> tuple[Step, ...]:
-    """Клиент входит в чат: приветствие у него, уведомление у остальных, строка в логе."""
+    """Клиент входит в чат: приветствие у него, уведомление у остальных, строка в
+    логе."""
     return (
         Run(terminal, TASK4.format(program="client") + f" --name {name}"),
         Prompt(terminal, CHAT_PROMPT),
@@ -1001,51 +1206,86 @@ def chat_say(terminal: str, text: str, *seen: tuple[str, str]) -> tuple[Step, ..
     steps: list[Step] = [Prompt(terminal, CHAT_PROMPT), Type(terminal, text)]
     for where, pattern in seen:
         steps.append(Expect(where, pattern))
-    clients = dict.fromkeys([terminal, *(where for where, _ in seen if where != "server")])
+    clients = dict.fromkeys(
+        [terminal, *(where for where, _ in seen if where != "server")]
+    )
     steps.extend(Prompt(client, CHAT_PROMPT) for client in clients)
     return tuple(steps)
 
 
 CHAT = Scenario(
-    task="task4", name="chat", default_port=7777,
-    summary="Чат: трое входят, пишут всем и лично, /users, комната #python, выход тремя способами",
-    terminals=(Terminal("server", title="Терминал 1 — сервер", rows=24, columns=90),
-               Terminal("alice", title="Терминал 2 — alice", rows=22, columns=80),
-               Terminal("bob", title="Терминал 3 — bob", rows=22, columns=80),
-               Terminal("vera", title="Терминал 4 — вера", rows=22, columns=80)),
+    task="task4",
+    name="chat",
+    default_port=7777,
+    summary="Чат: трое входят, пишут всем и лично, /users, комната #python, "
+    "выход тремя способами",
+    terminals=(
+        Terminal("server", title="Терминал 1 — сервер", rows=24, columns=90),
+        Terminal("alice", title="Терминал 2 — alice", rows=22, columns=80),
+        Terminal("bob", title="Терминал 3 — bob", rows=22, columns=80),
+        Terminal("vera", title="Терминал 4 — вера", rows=22, columns=80),
+    ),
     steps=(
         Run("server", TASK4.format(program="server")),
         Expect("server", r"Сервер слушает"),
         *chat_join("alice", "alice"),
         *chat_join("bob", "bob", "alice"),
         *chat_join("vera", "вера", "alice", "bob"),
-        *chat_say("alice", "Всем привет!",
-                  ("bob", r"#general alice: Всем привет!"), ("vera", r"#general alice: Всем привет!"),
-                  ("server", r"alice → #general")),
-        *chat_say("vera", "/msg bob Привет, это Вера. Как дела?",
-                  ("bob", r"\(лично\) вера: Привет, это Вера"), ("server", r"вера → bob")),
-        *chat_say("bob", "/msg вера Отлично, спасибо!",
-                  ("vera", r"\(лично\) bob: Отлично"), ("server", r"bob → вера")),
+        *chat_say(
+            "alice",
+            "Всем привет!",
+            ("bob", r"#general alice: Всем привет!"),
+            ("vera", r"#general alice: Всем привет!"),
+            ("server", r"alice → #general"),
+        ),
+        *chat_say(
+            "vera",
+            "/msg bob Привет, это Вера. Как дела?",
+            ("bob", r"\(лично\) вера: Привет, это Вера"),
+            ("server", r"вера → bob"),
+        ),
+        *chat_say(
+            "bob",
+            "/msg вера Отлично, спасибо!",
+            ("vera", r"\(лично\) bob: Отлично"),
+            ("server", r"bob → вера"),
+        ),
         *chat_say("bob", "/users", ("bob", r"#general.*: alice, bob, вера")),
-        *chat_say("bob", "/join #python", ("bob", r"Вы вошли в #python"), ("server", r"bob вошёл в #python")),
-        *chat_say("alice", "/join #python",
-                  ("alice", r"Вы вошли в #python"), ("bob", r"\* alice вошёл в #python"),
-                  ("server", r"alice вошёл в #python")),
-        *chat_say("alice", "Кто знает, зачем TCP_NODELAY?",
-                  ("bob", r"#python alice: Кто знает"), ("server", r"alice → #python")),
+        *chat_say(
+            "bob",
+            "/join #python",
+            ("bob", r"Вы вошли в #python"),
+            ("server", r"bob вошёл в #python"),
+        ),
+        *chat_say(
+            "alice",
+            "/join #python",
+            ("alice", r"Вы вошли в #python"),
+            ("bob", r"\* alice вошёл в #python"),
+            ("server", r"alice вошёл в #python"),
+        ),
+        *chat_say(
+            "alice",
+            "Кто знает, зачем TCP_NODELAY?",
+            ("bob", r"#python alice: Кто знает"),
+            ("server", r"alice → #python"),
+        ),
         *chat_say("bob", "/users", ("bob", r"#python.*: alice, bob\n")),
         # Три способа выйти: /quit, Ctrl+D и Ctrl+C — везде чисто и с кодом 0.
         Prompt("vera", CHAT_PROMPT),
         Type("vera", "/quit"),
         Expect("vera", r"Вы вышли из чата\."),
         Exit("vera", 0),
-        Expect("alice", r"\* вера вышел из чата"), Prompt("alice", CHAT_PROMPT),
-        Expect("bob", r"\* вера вышел из чата"), Prompt("bob", CHAT_PROMPT),
+        Expect("alice", r"\* вера вышел из чата"),
+        Prompt("alice", CHAT_PROMPT),
+        Expect("bob", r"\* вера вышел из чата"),
+        Prompt("bob", CHAT_PROMPT),
         Expect("server", r"вера отключился"),
         CtrlD("bob"),
         Expect("bob", r"Вы вышли из чата\."),
         Exit("bob", 0),
-        Expect("alice", r"\* bob вышел из чата"), Prompt("alice", CHAT_PROMPT),
+        Expect("alice", r"\* bob вышел из чата"),
+        Prompt("alice", CHAT_PROMPT),
         Expect("server", r"bob отключился"),
         CtrlC("alice"),
         Expect("alice", r"Вы вышли из чата\."),
@@ -1062,14 +1302,30 @@ SCENARIOS: list[Scenario] = [GREETING, MATH, PAGE, CHAT, JOURNAL]
 # Командная строка
 # ===========================================================================
 
-def main(argv: list[str] | None = None, *, scenarios=None, images: Path = IMAGES,
-         source: Path = ROOT) -> int:
+
+def main(
+    argv: list[str] | None = None,
+    *,
+    scenarios=None,
+    images: Path = IMAGES,
+    source: Path = ROOT,
+) -> int:
     parser = argparse.ArgumentParser(
-        description="Снять скриншоты настоящих запусков в img/lab1/ или сверить их стенограммы.")
-    parser.add_argument("--check", action="store_true",
-                        help="перезапустить сценарии и сравнить стенограммы с сохранёнными, ничего не записывая")
-    parser.add_argument("--only", action="append", metavar="ЗАДАНИЕ[/СЦЕНАРИЙ]",
-                        help="только эти сценарии: task4 или task4/chat (можно несколько раз)")
+        description="Снять скриншоты настоящих запусков в img/lab1/ "
+        "или сверить их стенограммы."
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="перезапустить сценарии и сравнить стенограммы с сохранёнными, "
+        "ничего не записывая",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="ЗАДАНИЕ[/СЦЕНАРИЙ]",
+        help="только эти сценарии: task4 или task4/chat (можно несколько раз)",
+    )
     parser.add_argument("--list", action="store_true", help="показать сценарии и выйти")
     args = parser.parse_args(argv)
     chosen = select_scenarios(SCENARIOS if scenarios is None else scenarios, args.only)
@@ -1079,8 +1335,11 @@ def main(argv: list[str] | None = None, *, scenarios=None, images: Path = IMAGES
             print(f"{scenario.key:20} {scenario.summary}")
         return 0
     if os.name != "posix":
-        print("Ошибка: скриншоты снимаются в псевдотерминале (pty), он есть только на Linux и macOS.",
-              file=sys.stderr)
+        print(
+            "Ошибка: скриншоты снимаются в псевдотерминале (pty), "
+            "он есть только на Linux и macOS.",
+            file=sys.stderr,
+        )
         return 1
 
     failed = False
@@ -1091,14 +1350,19 @@ def main(argv: list[str] | None = None, *, scenarios=None, images: Path = IMAGES
                 diff = check_scenario(scenario, images=images, source=source)
                 if diff:
                     failed = True
-                    print(f"{scenario.key}: стенограммы разошлись с программами "
-                          f"(переснимите: python tools/screenshots.py --only {scenario.key})")
+                    print(
+                        f"{scenario.key}: стенограммы разошлись с программами "
+                        "(переснимите: "
+                        f"python tools/screenshots.py --only {scenario.key})"
+                    )
                     print(diff, end="")
                 else:
-                    print(f"{scenario.key}: совпадает ({time.monotonic() - started:.1f} с)")
+                    took = time.monotonic() - started
+                    print(f"{scenario.key}: совпадает ({took:.1f} с)")
             else:
                 written = write_scenario(scenario, images=images, source=source)
-                print(f"{scenario.key}: {len(written)} файлов ({time.monotonic() - started:.1f} с)")
+                took = time.monotonic() - started
+                print(f"{scenario.key}: {len(written)} файлов ({took:.1f} с)")
         except ScenarioError as error:
             failed = True
             print(f"Ошибка: {error}", file=sys.stderr)

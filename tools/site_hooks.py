@@ -23,10 +23,12 @@ PICTURES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
 def on_files(files: Files, config) -> Files:
     for path in sorted(IMAGES.rglob("*")):
         if path.is_file() and path.suffix.lower() in PICTURES:
-            files.append(File(
-                path.relative_to(ROOT).as_posix(),
-                src_dir=str(ROOT),
-                dest_dir=config["site_dir"],
-                use_directory_urls=config["use_directory_urls"],
-            ))
+            files.append(
+                File(
+                    path.relative_to(ROOT).as_posix(),
+                    src_dir=str(ROOT),
+                    dest_dir=config["site_dir"],
+                    use_directory_urls=config["use_directory_urls"],
+                )
+            )
     return files

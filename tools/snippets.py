@@ -80,28 +80,32 @@ SNIPPET_LINE = re.compile(
 SNIPPET_LIKE = re.compile(r"^[ \t]*;*-+8<-+")
 RANGE_SPEC = re.compile(r"(?P<path>[^:]+):(?P<start>\d+):(?P<end>\d+)")
 # Ограда блока кода: ``` или ~~~ (3 и больше); в строке ``` не бывает других `.
-FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$")
+FENCE_OPEN = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}(?=[^`]*$)|~{3,})(?P<info>.*)$"
+)
 FENCE_CLOSE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
-LINENUMS = re.compile(r"""\blinenums\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))""")
+LINENUMS = re.compile(
+    r"""\blinenums\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))"""
+)
 
 # Виды проблем. Пункты 1–4 — «структурные»: при них lock отказывается работать.
-MISSING = "missing"              # файла нет
-BAD_FORM = "bad-form"            # не "путь:НАЧАЛО:КОНЕЦ" (и не "путь")
-UNREADABLE = "unreadable"        # файл не читается как UTF-8
-ZERO_START = "zero-start"        # начало меньше 1
-REVERSED = "reversed"            # начало больше конца
-OUT_OF_RANGE = "out-of-range"    # конец за концом файла
-BLANK_RANGE = "blank-range"      # в диапазоне только пустые строки
-SYNTAX = "syntax"                # .py не разбирается
-CUT = "cut"                      # граница режет оператор
-NO_FENCE = "no-fence"            # код лабораторной вне блока кода
+MISSING = "missing"  # файла нет
+BAD_FORM = "bad-form"  # не "путь:НАЧАЛО:КОНЕЦ" (и не "путь")
+UNREADABLE = "unreadable"  # файл не читается как UTF-8
+ZERO_START = "zero-start"  # начало меньше 1
+REVERSED = "reversed"  # начало больше конца
+OUT_OF_RANGE = "out-of-range"  # конец за концом файла
+BLANK_RANGE = "blank-range"  # в диапазоне только пустые строки
+SYNTAX = "syntax"  # .py не разбирается
+CUT = "cut"  # граница режет оператор
+NO_FENCE = "no-fence"  # код лабораторной вне блока кода
 UNCLOSED_FENCE = "unclosed-fence"
 NO_LINENUMS = "no-linenums"
 WRONG_LINENUMS = "wrong-linenums"
-TWO_IN_FENCE = "two-in-fence"    # вторая директива в том же блоке
-EXTRA_LINES = "extra-lines"      # в блоке кроме директивы есть другие строки
-INDENT = "indent"                # отступ директивы не равен отступу ограды
-GAP = "gap"                      # непустые строки файла не показаны
+TWO_IN_FENCE = "two-in-fence"  # вторая директива в том же блоке
+EXTRA_LINES = "extra-lines"  # в блоке кроме директивы есть другие строки
+INDENT = "indent"  # отступ директивы не равен отступу ограды
+GAP = "gap"  # непустые строки файла не показаны
 OVERLAP = "overlap"
 OUT_OF_ORDER = "out-of-order"
 # Пункт 5 — замок проверки.
@@ -194,12 +198,13 @@ class SourceFile:
         return self.path.endswith(".py")
 
     def range_hash(self, start: int, end: int) -> str:
-        return text_hash(self.lines[start - 1:end])
+        return text_hash(self.lines[start - 1 : end])
 
     def find_text(self, digest: str, length: int) -> list[int]:
         """Начала всех окон из length строк, чей sha256 равен digest."""
         return [
-            start for start in range(1, len(self.lines) - length + 2)
+            start
+            for start in range(1, len(self.lines) - length + 2)
             if self.range_hash(start, start + length - 1) == digest
         ]
 
@@ -209,8 +214,14 @@ class SourceFile:
             try:
                 tree = ast.parse(self.text, filename=self.path)
             except (SyntaxError, ValueError) as error:
-                where = f" (строка {error.lineno})" if getattr(error, "lineno", None) else ""
-                self._syntax_error = f"файл не разбирается Python{where}: {getattr(error, 'msg', error)}"
+                where = (
+                    f" (строка {error.lineno})"
+                    if getattr(error, "lineno", None)
+                    else ""
+                )
+                self._syntax_error = (
+                    f"файл не разбирается Python{where}: {getattr(error, 'msg', error)}"
+                )
                 self._spans = []
             else:
                 self._spans = atomic_spans(tree, self.lines)
@@ -225,13 +236,31 @@ class SourceFile:
 # ---------------------------------------------------------------- атомы по ast
 
 COMPOUND = (
-    ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor,
-    ast.While, ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.TryStar,
+    ast.Match,
 )
 SIMPLE_NAMES = {
-    ast.Assign: "присваивание", ast.AnnAssign: "присваивание", ast.AugAssign: "присваивание",
-    ast.Return: "return", ast.Raise: "raise", ast.Import: "импорт", ast.ImportFrom: "импорт",
-    ast.Assert: "assert", ast.Delete: "del", ast.Global: "global", ast.Nonlocal: "nonlocal",
+    ast.Assign: "присваивание",
+    ast.AnnAssign: "присваивание",
+    ast.AugAssign: "присваивание",
+    ast.Return: "return",
+    ast.Raise: "raise",
+    ast.Import: "импорт",
+    ast.ImportFrom: "импорт",
+    ast.Assert: "assert",
+    ast.Delete: "del",
+    ast.Global: "global",
+    ast.Nonlocal: "nonlocal",
 }
 
 
@@ -243,16 +272,19 @@ def first_line(node: ast.AST) -> int:
 
 def trim_header(lines: list[str], start: int, end: int) -> int:
     """Отступает от end назад через пустые строки и комментарии (не дальше start)."""
-    while end > start and (is_blank(lines[end - 1]) or lines[end - 1].lstrip().startswith("#")):
+    while end > start and (
+        is_blank(lines[end - 1]) or lines[end - 1].lstrip().startswith("#")
+    ):
         end -= 1
     return end
 
 
 def header_end(start: int, body: list[ast.stmt], lines: list[str]) -> int:
-    """Последняя строка заголовка составного оператора: строка с двоеточием перед телом."""
+    """Последняя строка заголовка составного оператора: строка с двоеточием перед
+    телом."""
     body_line = first_line(body[0])
     # col_offset в ast считается в байтах UTF-8
-    before_body = lines[body_line - 1].encode("utf-8")[:body[0].col_offset]
+    before_body = lines[body_line - 1].encode("utf-8")[: body[0].col_offset]
     if before_body.strip():
         # тело на строке двоеточия (`while x: y = (...)`): заголовок неотделим от тела
         return body[-1].end_lineno
@@ -287,10 +319,15 @@ def atomic_spans(tree: ast.Module, lines: list[str]) -> list[Span]:
     """Все многострочные атомы файла (однострочные разрезать нельзя и так)."""
     docstrings = set()
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(
+            node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        ):
             first = node.body[0] if node.body else None
-            if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
-                    and isinstance(first.value.value, str)):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 docstrings.add(id(first))
 
     spans = []
@@ -304,13 +341,25 @@ def atomic_spans(tree: ast.Module, lines: list[str]) -> list[Span]:
                 end = header_end(start, node.body, lines)
             spans.append(Span(start, end, describe_header(node, lines, node.lineno)))
         elif isinstance(node, ast.ExceptHandler):
-            spans.append(Span(node.lineno, header_end(node.lineno, node.body, lines), "заголовок except"))
+            spans.append(
+                Span(
+                    node.lineno,
+                    header_end(node.lineno, node.body, lines),
+                    "заголовок except",
+                )
+            )
         elif isinstance(node, ast.match_case):
             start = node.pattern.lineno
-            spans.append(Span(start, header_end(start, node.body, lines), "заголовок case"))
+            spans.append(
+                Span(start, header_end(start, node.body, lines), "заголовок case")
+            )
         elif isinstance(node, ast.stmt):
-            spans.append(Span(node.lineno, node.end_lineno, describe_simple(node, docstrings)))
-    return sorted((s for s in spans if s.end > s.start), key=lambda s: (s.start, -s.end))
+            spans.append(
+                Span(node.lineno, node.end_lineno, describe_simple(node, docstrings))
+            )
+    return sorted(
+        (s for s in spans if s.end > s.start), key=lambda s: (s.start, -s.end)
+    )
 
 
 def quote_line(lines: list[str], number: int) -> str:
@@ -347,16 +396,16 @@ def cut_problems(source: SourceFile, start: int, end: int) -> list[str]:
 class Fence:
     """Блок кода на странице: ограда, строка атрибутов и что внутри."""
 
-    index: int                      # номер строки ограды (с нуля)
+    index: int  # номер строки ограды (с нуля)
     indent: str
     char: str
     length: int
     info: str
-    linenums: str | None = None     # значение linenums как написано
+    linenums: str | None = None  # значение linenums как написано
     linenums_span: tuple[int, int] | None = None
     close_index: int | None = None
     content: list[int] = field(default_factory=list)
-    directives: list["Directive"] = field(default_factory=list)
+    directives: list[Directive] = field(default_factory=list)
 
 
 @dataclass
@@ -364,19 +413,19 @@ class Directive:
     """Одна директива `--8<-- "..."` на странице."""
 
     page: str
-    index: int                      # номер строки на странице (с нуля)
-    text: str                       # строка директивы без отступа
+    index: int  # номер строки на странице (с нуля)
+    text: str  # строка директивы без отступа
     indent: str
-    quoted_span: tuple[int, int]    # где в строке стоит "..." (для fix)
-    spec: str                       # содержимое кавычек
+    quoted_span: tuple[int, int]  # где в строке стоит "..." (для fix)
+    spec: str  # содержимое кавычек
     fence: Fence | None
-    path: str | None = None         # нормализованный путь; None — форма не разобрана
+    path: str | None = None  # нормализованный путь; None — форма не разобрана
     start: int | None = None
     end: int | None = None
-    whole: bool = False             # `--8<-- "путь"`: весь файл
+    whole: bool = False  # `--8<-- "путь"`: весь файл
     form_error: str | None = None
-    ordinal: int = 0                # номер среди директив этого файла на странице (с 1)
-    range_ok: bool = False          # заполняется проверкой пункта 1
+    ordinal: int = 0  # номер среди директив этого файла на странице (с 1)
+    range_ok: bool = False  # заполняется проверкой пункта 1
 
     @property
     def line(self) -> int:
@@ -397,8 +446,8 @@ class Directive:
 
 @dataclass
 class Page:
-    path: str                       # относительно корня, через /
-    lines: list[str]                # строки как в файле (с \r, если он есть)
+    path: str  # относительно корня, через /
+    lines: list[str]  # строки как в файле (с \r, если он есть)
     directives: list[Directive]
     fences: list[Fence]
     problems: list[Problem]
@@ -409,7 +458,10 @@ def parse_spec(directive: Directive) -> None:
     spec = directive.spec
     usage = 'нужна форма "путь:НАЧАЛО:КОНЕЦ"'
     if spec.startswith(";"):
-        directive.form_error = f"закомментированный фрагмент: pymdownx выбросит строку, блок будет пустым; {usage}"
+        directive.form_error = (
+            "закомментированный фрагмент: pymdownx выбросит строку, "
+            f"блок будет пустым; {usage}"
+        )
         return
     match = RANGE_SPEC.fullmatch(spec)
     if match:
@@ -440,19 +492,33 @@ def parse_page(path: str, text: str) -> Page:
         if fence is None:
             opening = FENCE_OPEN.match(line)
             if opening:
-                fence = Fence(index, opening["indent"], opening["fence"][0], len(opening["fence"]),
-                              opening["info"])
+                fence = Fence(
+                    index,
+                    opening["indent"],
+                    opening["fence"][0],
+                    len(opening["fence"]),
+                    opening["info"],
+                )
                 numbers = LINENUMS.search(fence.info)
                 if numbers:
-                    group = next(g for g in ("dq", "sq", "bare") if numbers[g] is not None)
+                    group = next(
+                        g for g in ("dq", "sq", "bare") if numbers[g] is not None
+                    )
                     fence.linenums = numbers[group]
                     offset = len(opening["indent"]) + fence.length
-                    fence.linenums_span = (offset + numbers.start(group), offset + numbers.end(group))
+                    fence.linenums_span = (
+                        offset + numbers.start(group),
+                        offset + numbers.end(group),
+                    )
                 fences.append(fence)
                 continue
         else:
             closing = FENCE_CLOSE.match(line)
-            if closing and closing["fence"][0] == fence.char and len(closing["fence"]) >= fence.length:
+            if (
+                closing
+                and closing["fence"][0] == fence.char
+                and len(closing["fence"]) >= fence.length
+            ):
                 fence.close_index = index
                 fence = None
                 continue
@@ -463,21 +529,30 @@ def parse_page(path: str, text: str) -> Page:
         match = SNIPPET_LINE.match(line)
         where = Problem(path, index + 1, "", BAD_FORM, line.strip())
         if match is None:
-            where.message = ("строка похожа на фрагмент, но pymdownx её не распознает "
-                             "(пробел в конце строки? кавычки?)")
+            where.message = (
+                "строка похожа на фрагмент, но pymdownx её не распознает "
+                "(пробел в конце строки? кавычки?)"
+            )
             problems.append(where)
             continue
         if match["escape"]:
             continue  # `;--8<--` — экранированная строка, pymdownx покажет её как текст
         if match["block"]:
-            where.message = 'блочная форма --8<-- не поддерживается: нужна форма "путь:НАЧАЛО:КОНЕЦ"'
+            where.message = (
+                "блочная форма --8<-- не поддерживается: "
+                'нужна форма "путь:НАЧАЛО:КОНЕЦ"'
+            )
             problems.append(where)
             continue
         quoted_start = match.start("quoted")
         directive = Directive(
-            page=path, index=index, text=line.strip(), indent=match["space"],
+            page=path,
+            index=index,
+            text=line.strip(),
+            indent=match["space"],
             quoted_span=(quoted_start, match.end("quoted")),
-            spec=match["quoted"][1:-1].strip(), fence=fence,
+            spec=match["quoted"][1:-1].strip(),
+            fence=fence,
         )
         parse_spec(directive)
         if fence is not None:
@@ -499,19 +574,26 @@ class Site:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.pages: list[Page] = []
-        self.problems: list[Problem] = []   # страницы, которые не прочитать
+        self.problems: list[Problem] = []  # страницы, которые не прочитать
         self._sources: dict[str, SourceFile] = {}
         docs = self.root / DOCS_DIR
         if docs.is_dir():
             for full in sorted(docs.rglob("*.md")):
                 relative = full.relative_to(self.root).as_posix()
                 try:
-                    # newline="": \r\n остаются на месте, и fix перепишет страницу байт в байт
+                    # newline="": \r\n остаются на месте,
+                    # и fix перепишет страницу байт в байт
                     with open(full, encoding="utf-8", newline="") as stream:
                         text = stream.read()
                 except (UnicodeDecodeError, OSError) as error:
-                    self.problems.append(Problem(relative, 1, f"страница не читается как UTF-8: {error}",
-                                                 UNREADABLE))
+                    self.problems.append(
+                        Problem(
+                            relative,
+                            1,
+                            f"страница не читается как UTF-8: {error}",
+                            UNREADABLE,
+                        )
+                    )
                     continue
                 self.pages.append(parse_page(relative, text))
 
@@ -541,31 +623,59 @@ def check_fence(directive: Directive) -> list[Problem]:
     if fence is None:
         if directive.is_lab:
             start = 1 if directive.whole else directive.start
-            return [directive.problem(
-                f'код лабораторной вставляется только внутри блока кода ``` с linenums="{start}"', NO_FENCE)]
+            return [
+                directive.problem(
+                    "код лабораторной вставляется только внутри блока кода ``` "
+                    f'с linenums="{start}"',
+                    NO_FENCE,
+                )
+            ]
         return []  # вставка куска Markdown
     problems = []
     if fence.close_index is None:
-        problems.append(directive.problem("блок кода не закрыт до конца страницы", UNCLOSED_FENCE))
+        problems.append(
+            directive.problem("блок кода не закрыт до конца страницы", UNCLOSED_FENCE)
+        )
     if fence.directives[0] is not directive:
-        problems.append(directive.problem("второй фрагмент в том же блоке кода: по одному фрагменту на блок",
-                                          TWO_IN_FENCE))
+        problems.append(
+            directive.problem(
+                "второй фрагмент в том же блоке кода: по одному фрагменту на блок",
+                TWO_IN_FENCE,
+            )
+        )
         return problems
     others = [i for i in fence.content if i not in {d.index for d in fence.directives}]
     if others:
-        problems.append(directive.problem(
-            f"в блоке кода, кроме фрагмента, есть другие строки (строка {others[0] + 1} страницы)", EXTRA_LINES))
+        problems.append(
+            directive.problem(
+                "в блоке кода, кроме фрагмента, есть другие строки "
+                f"(строка {others[0] + 1} страницы)",
+                EXTRA_LINES,
+            )
+        )
     if directive.indent.expandtabs(4) != fence.indent.expandtabs(4):
-        problems.append(directive.problem("отступ фрагмента не совпадает с отступом ограды блока кода", INDENT))
+        problems.append(
+            directive.problem(
+                "отступ фрагмента не совпадает с отступом ограды блока кода", INDENT
+            )
+        )
     if directive.path is not None:
         expected = 1 if directive.whole else directive.start
         if fence.linenums is None:
-            problems.append(directive.problem(f'у блока кода нет linenums: нужно linenums="{expected}"',
-                                              NO_LINENUMS))
+            problems.append(
+                directive.problem(
+                    f'у блока кода нет linenums: нужно linenums="{expected}"',
+                    NO_LINENUMS,
+                )
+            )
         elif fence.linenums.strip() != str(expected):
-            problems.append(directive.problem(
-                f'linenums="{fence.linenums}" не совпадает с началом диапазона: нужно linenums="{expected}"',
-                WRONG_LINENUMS))
+            problems.append(
+                directive.problem(
+                    f'linenums="{fence.linenums}" не совпадает с началом диапазона: '
+                    f'нужно linenums="{expected}"',
+                    WRONG_LINENUMS,
+                )
+            )
     return problems
 
 
@@ -584,26 +694,44 @@ def check_range(site: Site, directive: Directive) -> list[Problem]:
     else:
         start, end = directive.start, directive.end
         if start < 1:
-            return [directive.problem(f"начало {start}: строки нумеруются с 1", ZERO_START)]
+            return [
+                directive.problem(f"начало {start}: строки нумеруются с 1", ZERO_START)
+            ]
         if start > end:
-            return [directive.problem(f"диапазон перевёрнут: начало {start} больше конца {end}", REVERSED)]
+            return [
+                directive.problem(
+                    f"диапазон перевёрнут: начало {start} больше конца {end}", REVERSED
+                )
+            ]
         if end > total:
-            return [directive.problem(f"конец {end} за концом файла: в файле {total} строк", OUT_OF_RANGE)]
-        if all(is_blank(line) for line in source.lines[start - 1:end]):
-            return [directive.problem(f"диапазон {start}:{end} пустой: в нём только пустые строки", BLANK_RANGE)]
+            return [
+                directive.problem(
+                    f"конец {end} за концом файла: в файле {total} строк", OUT_OF_RANGE
+                )
+            ]
+        if all(is_blank(line) for line in source.lines[start - 1 : end]):
+            return [
+                directive.problem(
+                    f"диапазон {start}:{end} пустой: в нём только пустые строки",
+                    BLANK_RANGE,
+                )
+            ]
     directive.range_ok = True
     if not (source.is_python and directive.fence is not None):
         return []
     if source.syntax_error:
         return [directive.problem(source.syntax_error, SYNTAX)]
-    return [directive.problem(message, CUT) for message in cut_problems(source, start, end)]
+    return [
+        directive.problem(message, CUT) for message in cut_problems(source, start, end)
+    ]
 
 
 # ---------------------------------------------------------------- пункт 4
 
 
 def check_coverage(site: Site, page: Page) -> list[Problem]:
-    """Пункт 4: диапазоны файла лабораторной идут по порядку и показывают все непустые строки."""
+    """Пункт 4: диапазоны файла лабораторной идут по порядку и показывают все непустые
+    строки."""
     groups: dict[str, list[Directive]] = {}
     for directive in page.directives:
         if directive.is_lab:
@@ -614,14 +742,26 @@ def check_coverage(site: Site, page: Page) -> list[Problem]:
             continue  # ошибка пункта 1 уже сказана; покрытие без неё бессмысленно
         source = site.source(path)
         ranges = [(site.current_range(d), d) for d in group]
-        for ((prev_start, prev_end), _), ((start, end), directive) in zip(ranges, ranges[1:]):
+        # соседние пары: второй список короче на один, отсюда strict=False
+        for ((prev_start, prev_end), _), ((start, end), directive) in zip(
+            ranges, ranges[1:], strict=False
+        ):
             if start < prev_start:
-                problems.append(directive.problem(
-                    f"диапазон {start}:{end} стоит после {prev_start}:{prev_end}: "
-                    "код показывается сверху вниз", OUT_OF_ORDER))
+                problems.append(
+                    directive.problem(
+                        f"диапазон {start}:{end} стоит после {prev_start}:{prev_end}: "
+                        "код показывается сверху вниз",
+                        OUT_OF_ORDER,
+                    )
+                )
             elif start <= prev_end:
-                problems.append(directive.problem(
-                    f"диапазон {start}:{end} перекрывается с предыдущим {prev_start}:{prev_end}", OVERLAP))
+                problems.append(
+                    directive.problem(
+                        f"диапазон {start}:{end} перекрывается "
+                        f"с предыдущим {prev_start}:{prev_end}",
+                        OVERLAP,
+                    )
+                )
         shown = [False] * (len(source.lines) + 2)
         for (start, end), _ in ranges:
             for number in range(start, end + 1):
@@ -634,16 +774,26 @@ def check_coverage(site: Site, page: Page) -> list[Problem]:
             first = number
             while number <= len(source.lines) and not shown[number]:
                 number += 1
-            hidden = [n for n in range(first, number) if not is_blank(source.lines[n - 1])]
+            hidden = [
+                n for n in range(first, number) if not is_blank(source.lines[n - 1])
+            ]
             if not hidden:
                 continue
-            # Место ошибки — вставка сразу после пропуска (или последняя, если пропуск в конце).
+            # Место ошибки — вставка сразу после пропуска
+            # (или последняя, если пропуск в конце).
             after = [d for (start, _), d in ranges if start > hidden[-1]]
-            at = min(after, key=lambda d: site.current_range(d)[0]) if after else group[-1]
+            at = (
+                min(after, key=lambda d: site.current_range(d)[0])
+                if after
+                else group[-1]
+            )
             if hidden[0] == hidden[-1]:
                 message = f"строка {hidden[0]} файла {path} не показана на странице"
             else:
-                message = f"строки {hidden[0]}–{hidden[-1]} файла {path} не показаны на странице"
+                message = (
+                    f"строки {hidden[0]}–{hidden[-1]} файла {path} "
+                    "не показаны на странице"
+                )
             problems.append(at.problem(message, GAP))
     return problems
 
@@ -672,16 +822,19 @@ LOCK_FIELDS = ("page", "file", "ordinal", "start", "end", "sha256")
 @dataclass
 class Lock:
     entries: dict[LockKey, dict]
-    lines: dict[LockKey, int]       # строка записи в файле замка (для сообщений)
+    lines: dict[LockKey, int]  # строка записи в файле замка (для сообщений)
     problems: list[Problem]
 
 
 def valid_entry(entry: object) -> bool:
     return (
-        isinstance(entry, dict) and set(entry) == set(LOCK_FIELDS)
-        and isinstance(entry["page"], str) and isinstance(entry["file"], str)
+        isinstance(entry, dict)
+        and set(entry) == set(LOCK_FIELDS)
+        and isinstance(entry["page"], str)
+        and isinstance(entry["file"], str)
         and all(isinstance(entry[k], int) for k in ("ordinal", "start", "end"))
-        and isinstance(entry["sha256"], str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None
+        and isinstance(entry["sha256"], str)
+        and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"]) is not None
     )
 
 
@@ -698,14 +851,30 @@ def load_lock(root: Path) -> Lock:
         text = full.read_text(encoding="utf-8")
         data = json.loads(text)
     except ValueError as error:
-        lock.problems.append(Problem(LOCK_PATH, 1, f"замок не читается как JSON: {error}; запустите {LOCK_HINT}",
-                                     BAD_LOCK))
+        lock.problems.append(
+            Problem(
+                LOCK_PATH,
+                1,
+                f"замок не читается как JSON: {error}; запустите {LOCK_HINT}",
+                BAD_LOCK,
+            )
+        )
         return lock
     entries = data.get("snippets") if isinstance(data, dict) else None
-    if not isinstance(data, dict) or data.get("version") != LOCK_VERSION or not isinstance(entries, list) \
-            or not all(valid_entry(e) for e in entries):
-        lock.problems.append(Problem(LOCK_PATH, 1, f"замок в неизвестном формате; запустите {LOCK_HINT}",
-                                     BAD_LOCK))
+    if (
+        not isinstance(data, dict)
+        or data.get("version") != LOCK_VERSION
+        or not isinstance(entries, list)
+        or not all(valid_entry(e) for e in entries)
+    ):
+        lock.problems.append(
+            Problem(
+                LOCK_PATH,
+                1,
+                f"замок в неизвестном формате; запустите {LOCK_HINT}",
+                BAD_LOCK,
+            )
+        )
         return lock
     for entry in entries:
         lock.entries[entry_key(entry)] = entry
@@ -723,18 +892,20 @@ def load_lock(root: Path) -> Lock:
 
 
 def render_lock(entries: list[dict]) -> str:
-    """Замок: JSON, по записи в строке, записи отсортированы — удобно смотреть в git diff."""
+    """Замок: JSON, по записи в строке, записи отсортированы — удобно смотреть в git
+    diff."""
     ordered = sorted(entries, key=entry_key)
-    rows = [json.dumps({k: e[k] for k in LOCK_FIELDS}, ensure_ascii=False) for e in ordered]
+    rows = [
+        json.dumps({k: e[k] for k in LOCK_FIELDS}, ensure_ascii=False) for e in ordered
+    ]
     body = ",\n".join(f"    {row}" for row in rows)
     return (
         "{\n"
         '  "about": "Фрагменты кода, перечитанные вместе с текстом вокруг. '
-        'Пишет python tools/snippets.py lock, правит диапазоны python tools/snippets.py fix.",\n'
+        "Пишет python tools/snippets.py lock, "
+        'правит диапазоны python tools/snippets.py fix.",\n'
         f'  "version": {LOCK_VERSION},\n'
-        '  "snippets": [\n'
-        + (body + "\n" if rows else "")
-        + "  ]\n}\n"
+        '  "snippets": [\n' + (body + "\n" if rows else "") + "  ]\n}\n"
     )
 
 
@@ -743,7 +914,8 @@ def directive_key(directive: Directive) -> LockKey:
 
 
 def relocation(site: Site, directive: Directive, entry: dict) -> list[int]:
-    """Где в файле теперь стоит текст из замка (начала окон, ближайшие к прежнему началу)."""
+    """Где в файле теперь стоит текст из замка (начала окон, ближайшие к прежнему
+    началу)."""
     source = site.source(directive.path)
     length = entry["end"] - entry["start"] + 1
     if length < 1:
@@ -756,7 +928,8 @@ def relocation(site: Site, directive: Directive, entry: dict) -> list[int]:
 
 
 def review_problems(site: Site, lock: Lock) -> list[Problem]:
-    """Пункт 5: каждая вставка кода записана в замке, и её текст с тех пор не менялся."""
+    """Пункт 5: каждая вставка кода записана в замке, и её текст с тех пор не
+    менялся."""
     problems = list(lock.problems)
     seen: set[LockKey] = set()
     for directive in site.directives():
@@ -769,40 +942,73 @@ def review_problems(site: Site, lock: Lock) -> list[Problem]:
             continue  # об этом уже сказал пункт 1
         entry = lock.entries.get(key)
         if entry is None:
-            problems.append(directive.problem(
-                f"не проверен: запустите {LOCK_HINT} после перечитывания текста вокруг", UNREVIEWED))
+            problems.append(
+                directive.problem(
+                    f"не проверен: запустите {LOCK_HINT} "
+                    "после перечитывания текста вокруг",
+                    UNREVIEWED,
+                )
+            )
             continue
         current = site.current_range(directive)
         if current is not None and source.range_hash(*current) == entry["sha256"]:
             continue
         locked = f"{entry['start']}:{entry['end']}"
-        same_range = not directive.whole and (directive.start, directive.end) == (entry["start"], entry["end"])
+        same_range = not directive.whole and (directive.start, directive.end) == (
+            entry["start"],
+            entry["end"],
+        )
         starts = relocation(site, directive, entry) if same_range else []
         length = entry["end"] - entry["start"] + 1
         if len(starts) == 1:
-            problems.append(directive.problem(
-                f"код сдвинулся: строки {line_span(starts[0], starts[0] + length - 1)}; запустите {FIX_HINT}",
-                MOVED))
+            problems.append(
+                directive.problem(
+                    "код сдвинулся: "
+                    f"строки {line_span(starts[0], starts[0] + length - 1)}; "
+                    f"запустите {FIX_HINT}",
+                    MOVED,
+                )
+            )
         elif len(starts) > 1:
             places = ", ".join(line_span(s, s + length - 1) for s in starts)
-            problems.append(directive.problem(
-                f"код сдвинулся, но найден в нескольких местах (строки {places}): "
-                f"поправьте диапазон вручную и запустите {LOCK_HINT}", AMBIGUOUS))
+            problems.append(
+                directive.problem(
+                    f"код сдвинулся, но найден в нескольких местах (строки {places}): "
+                    f"поправьте диапазон вручную и запустите {LOCK_HINT}",
+                    AMBIGUOUS,
+                )
+            )
         elif same_range or directive.whole:
-            problems.append(directive.problem(
-                "текст изменился с последней проверки: перечитайте текст вокруг, поправьте страницу "
-                f"и запустите {LOCK_HINT}", CHANGED))
+            problems.append(
+                directive.problem(
+                    "текст изменился с последней проверки: перечитайте текст вокруг, "
+                    f"поправьте страницу и запустите {LOCK_HINT}",
+                    CHANGED,
+                )
+            )
         else:
-            problems.append(directive.problem(
-                f"текст изменился с последней проверки (в замке диапазон {locked}): "
-                f"перечитайте текст вокруг и запустите {LOCK_HINT}", CHANGED))
+            problems.append(
+                directive.problem(
+                    "текст изменился с последней проверки "
+                    f"(в замке диапазон {locked}): "
+                    f"перечитайте текст вокруг и запустите {LOCK_HINT}",
+                    CHANGED,
+                )
+            )
     for key, entry in sorted(lock.entries.items()):
         if key not in seen:
             page, path, ordinal = key
-            problems.append(Problem(
-                LOCK_PATH, lock.lines.get(key, 1),
-                f"запись не соответствует ни одному фрагменту ({page}, {path} №{ordinal}, "
-                f"строки {line_span(entry['start'], entry['end'])}): запустите {LOCK_HINT}", STALE))
+            problems.append(
+                Problem(
+                    LOCK_PATH,
+                    lock.lines.get(key, 1),
+                    "запись не соответствует ни одному фрагменту "
+                    f"({page}, {path} №{ordinal}, "
+                    f"строки {line_span(entry['start'], entry['end'])}): "
+                    f"запустите {LOCK_HINT}",
+                    STALE,
+                )
+            )
     return problems
 
 
@@ -810,7 +1016,8 @@ def review_problems(site: Site, lock: Lock) -> list[Problem]:
 
 
 def sort_problems(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.path, p.line))  # sorted устойчив: порядок внутри строки сохранится
+    # sorted устойчив: порядок внутри строки сохранится
+    return sorted(problems, key=lambda p: (p.path, p.line))
 
 
 def check(root: Path = DEFAULT_ROOT) -> list[Problem]:
@@ -823,7 +1030,7 @@ def check(root: Path = DEFAULT_ROOT) -> list[Problem]:
 
 @dataclass
 class LockResult:
-    problems: list[Problem]         # непустой — замок не записан
+    problems: list[Problem]  # непустой — замок не записан
     added: int = 0
     updated: int = 0
     removed: int = 0
@@ -841,8 +1048,12 @@ def lock(root: Path = DEFAULT_ROOT) -> LockResult:
         if directive.lockable:
             start, end = site.current_range(directive)
             new[directive_key(directive)] = {
-                "page": directive.page, "file": directive.path, "ordinal": directive.ordinal,
-                "start": start, "end": end, "sha256": site.source(directive.path).range_hash(start, end),
+                "page": directive.page,
+                "file": directive.path,
+                "ordinal": directive.ordinal,
+                "start": start,
+                "end": end,
+                "sha256": site.source(directive.path).range_hash(start, end),
             }
     result = LockResult([])
     result.added = sum(1 for key in new if key not in old)
@@ -864,26 +1075,36 @@ class Fix:
     new: tuple[int, int]
 
     def __str__(self) -> str:
-        return f"{self.page}:{self.line}: диапазон {self.old[0]}:{self.old[1]} → {self.new[0]}:{self.new[1]}"
+        return (
+            f"{self.page}:{self.line}: "
+            f"диапазон {self.old[0]}:{self.old[1]} → {self.new[0]}:{self.new[1]}"
+        )
 
 
 def rewrite_directive(page: Page, directive: Directive, start: int, end: int) -> None:
-    """Меняет в строках страницы только числа диапазона и linenums, остальное — байт в байт."""
+    """Меняет в строках страницы только числа диапазона и linenums, остальное — байт в
+    байт."""
     raw = page.lines[directive.index]
     left, right = directive.quoted_span
     quoted = raw[left:right]
-    # Числа стоят в конце содержимого кавычек: "путь:12:30" (возможны пробелы перед кавычкой).
+    # Числа стоят в конце содержимого кавычек:
+    # "путь:12:30" (возможны пробелы перед кавычкой).
     quoted = re.sub(r":\d+:\d+(?=\s*[\"']$)", f":{start}:{end}", quoted, count=1)
     page.lines[directive.index] = raw[:left] + quoted + raw[right:]
     fence = directive.fence
-    if fence is not None and fence.directives[0] is directive and fence.linenums_span is not None:
+    if (
+        fence is not None
+        and fence.directives[0] is directive
+        and fence.linenums_span is not None
+    ):
         raw = page.lines[fence.index]
         left, right = fence.linenums_span
         page.lines[fence.index] = raw[:left] + str(start) + raw[right:]
 
 
 def fix(root: Path = DEFAULT_ROOT) -> tuple[list[Fix], list[Problem]]:
-    """Переставляет диапазоны, чей код только сдвинулся; возвращает исправления и оставшиеся проблемы."""
+    """Переставляет диапазоны, чей код только сдвинулся; возвращает исправления и
+    оставшиеся проблемы."""
     site = Site(root)
     stored = load_lock(site.root)
     fixes: list[Fix] = []
@@ -892,31 +1113,52 @@ def fix(root: Path = DEFAULT_ROOT) -> tuple[list[Fix], list[Problem]]:
         for directive in page.directives:
             if not directive.lockable or directive.whole or directive.form_error:
                 continue
-            if not site.source(directive.path).exists or site.source(directive.path).read_error:
+            if (
+                not site.source(directive.path).exists
+                or site.source(directive.path).read_error
+            ):
                 continue
             entry = stored.entries.get(directive_key(directive))
-            if entry is None or (directive.start, directive.end) != (entry["start"], entry["end"]):
-                continue  # не проверен или диапазон правили на странице — это работа для человека
+            if entry is None or (directive.start, directive.end) != (
+                entry["start"],
+                entry["end"],
+            ):
+                # Не проверен или диапазон правили на странице — это работа для человека
+                continue
             source = site.source(directive.path)
-            if directive.end <= len(source.lines) and directive.start >= 1 \
-                    and source.range_hash(directive.start, directive.end) == entry["sha256"]:
+            if (
+                directive.end <= len(source.lines)
+                and directive.start >= 1
+                and source.range_hash(directive.start, directive.end) == entry["sha256"]
+            ):
                 continue
             starts = relocation(site, directive, entry)
             if len(starts) != 1:
-                continue  # текст изменился или найден в нескольких местах — скажет check
+                # Текст изменился или найден в нескольких местах — скажет check
+                continue
             new_start = starts[0]
             new_end = new_start + entry["end"] - entry["start"]
             rewrite_directive(page, directive, new_start, new_end)
-            fixes.append(Fix(page.path, directive.line, (directive.start, directive.end), (new_start, new_end)))
+            fixes.append(
+                Fix(
+                    page.path,
+                    directive.line,
+                    (directive.start, directive.end),
+                    (new_start, new_end),
+                )
+            )
             entry["start"], entry["end"] = new_start, new_end
             touched.add(page.path)
     for page in site.pages:
         if page.path in touched:
-            with open(site.root / page.path, "w", encoding="utf-8", newline="") as stream:
+            with open(
+                site.root / page.path, "w", encoding="utf-8", newline=""
+            ) as stream:
                 stream.write("\n".join(page.lines))
     if fixes:
-        (site.root / LOCK_PATH).write_text(render_lock(list(stored.entries.values())),
-                                           encoding="utf-8", newline="\n")
+        (site.root / LOCK_PATH).write_text(
+            render_lock(list(stored.entries.values())), encoding="utf-8", newline="\n"
+        )
     return fixes, check(site.root)
 
 
@@ -935,8 +1177,11 @@ def summary(root: Path) -> str:
     site = Site(root)
     lockable = [d for d in site.directives() if d.lockable]
     pages = len({d.page for d in lockable})
-    return (f"snippets: {len(lockable)} {plural(len(lockable), 'фрагмент', 'фрагмента', 'фрагментов')} "
-            f"на {pages} {plural(pages, 'странице', 'страницах', 'страницах')} в порядке")
+    return (
+        f"snippets: {len(lockable)} "
+        f"{plural(len(lockable), 'фрагмент', 'фрагмента', 'фрагментов')} "
+        f"на {pages} {plural(pages, 'странице', 'страницах', 'страницах')} в порядке"
+    )
 
 
 def report(problems: list[Problem], root: Path) -> int:
@@ -955,17 +1200,31 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="replace")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--root", type=Path, default=DEFAULT_ROOT,
-                        help="корень репозитория (по умолчанию — папка над tools/)")
+    common.add_argument(
+        "--root",
+        type=Path,
+        default=DEFAULT_ROOT,
+        help="корень репозитория (по умолчанию — папка над tools/)",
+    )
     parser = argparse.ArgumentParser(
         prog="snippets.py",
-        description="Страж фрагментов: код на страницах docs/ совпадает с настоящими файлами.",
+        description="Страж фрагментов: "
+        "код на страницах docs/ совпадает с настоящими файлами.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{check,lock,fix}")
-    commands.add_parser("check", parents=[common], help="проверить все фрагменты кода на страницах")
-    commands.add_parser("lock", parents=[common],
-                        help="записать фрагменты как проверенные (после перечитывания текста вокруг)")
-    commands.add_parser("fix", parents=[common], help="поправить диапазоны, если код только сдвинулся")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{check,lock,fix}"
+    )
+    commands.add_parser(
+        "check", parents=[common], help="проверить все фрагменты кода на страницах"
+    )
+    commands.add_parser(
+        "lock",
+        parents=[common],
+        help="записать фрагменты как проверенные (после перечитывания текста вокруг)",
+    )
+    commands.add_parser(
+        "fix", parents=[common], help="поправить диапазоны, если код только сдвинулся"
+    )
     args = parser.parse_args(argv)
     root = args.root.resolve()
 
@@ -976,9 +1235,15 @@ def main(argv: list[str] | None = None) -> int:
         if result.problems:
             for problem in result.problems:
                 print(problem)
-            print("lock: замок не записан — сначала исправьте ошибки выше", file=sys.stderr)
+            print(
+                "lock: замок не записан — сначала исправьте ошибки выше",
+                file=sys.stderr,
+            )
             return 1
-        print(f"{LOCK_PATH}: добавлено {result.added}, обновлено {result.updated}, удалено {result.removed}")
+        print(
+            f"{LOCK_PATH}: добавлено {result.added}, обновлено {result.updated}, "
+            f"удалено {result.removed}"
+        )
         return 0
     fixes, problems = fix(root)
     for item in fixes:

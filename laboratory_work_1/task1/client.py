@@ -36,8 +36,11 @@ def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | Non
     sock.settimeout(timeout)
     for attempt in range(1, attempts + 1):
         if attempt > 1:
-            print(f"Нет ответа за {timeout:g} с, отправляю ещё раз (попытка {attempt} из {attempts})",
-                  file=sys.stderr)
+            print(
+                f"Нет ответа за {timeout:g} с, отправляю ещё раз "
+                f"(попытка {attempt} из {attempts})",
+                file=sys.stderr,
+            )
         sock.send(GREETING.encode("utf-8"))
         try:
             return sock.recv(MAX_DATAGRAM)
@@ -60,7 +63,9 @@ def positive_float(text: str) -> float:
     # Так отсекаются и «nan» (он не больше нуля), и огромные числа: settimeout(1e12)
     # упал бы с OverflowError, а ждать ответа дольше часа незачем.
     if not 0 < value <= MAX_TIMEOUT:
-        raise argparse.ArgumentTypeError(f"нужно число секунд больше нуля и не больше {MAX_TIMEOUT:g}")
+        raise argparse.ArgumentTypeError(
+            f"нужно число секунд больше нуля и не больше {MAX_TIMEOUT:g}"
+        )
     return value
 
 
@@ -74,15 +79,30 @@ def non_negative_int(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ.")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="адрес сервера (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="UDP-порт сервера (по умолчанию %(default)s)")
-    parser.add_argument("--timeout", type=positive_float, default=1.0,
-                        help="сколько секунд ждать ответа на одну попытку (по умолчанию %(default)s)")
-    parser.add_argument("--retries", type=non_negative_int, default=3,
-                        help="сколько раз повторить отправку, если ответа нет (по умолчанию %(default)s)")
+        description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ."
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="адрес сервера (по умолчанию %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="UDP-порт сервера (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=1.0,
+        help="сколько секунд ждать ответа на одну попытку (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--retries",
+        type=non_negative_int,
+        default=3,
+        help="сколько раз повторить отправку, если ответа нет "
+        "(по умолчанию %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -98,15 +118,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except ConnectionError:
         # ICMP «порт недоступен»: на этом адресе никто не слушает UDP.
-        print(f"Ошибка: сервер {server} недоступен: на этом порту никто не слушает.", file=sys.stderr)
+        print(
+            f"Ошибка: сервер {server} недоступен: на этом порту никто не слушает.",
+            file=sys.stderr,
+        )
         return 1
     except OSError as error:
         # Например, имя хоста не найдено.
-        print(f"Ошибка: не удалось связаться с {server}: {error.strerror or error}.", file=sys.stderr)
+        print(
+            f"Ошибка: не удалось связаться с {server}: {error.strerror or error}.",
+            file=sys.stderr,
+        )
         return 1
     if reply is None:
-        print(f"Ошибка: сервер {server} не ответил (попыток: {1 + args.retries}, "
-              f"ожидание каждой: {args.timeout:g} с).", file=sys.stderr)
+        print(
+            f"Ошибка: сервер {server} не ответил (попыток: {1 + args.retries}, "
+            f"ожидание каждой: {args.timeout:g} с).",
+            file=sys.stderr,
+        )
         return 1
     print(f"Ответ сервера: {reply.decode('utf-8', errors='replace')}")
     return 0

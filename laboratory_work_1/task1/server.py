@@ -42,7 +42,9 @@ def handle_datagram(data: bytes, sender: tuple[str, int]) -> bytes | None:
     """Записывает датаграмму в лог и возвращает ответ (None — не отвечать)."""
     peer = f"{sender[0]}:{sender[1]}"
     if len(data) > MAX_DATAGRAM:
-        log.warning("%s прислал датаграмму длиннее %d байт — без ответа", peer, MAX_DATAGRAM)
+        log.warning(
+            "%s прислал датаграмму длиннее %d байт — без ответа", peer, MAX_DATAGRAM
+        )
         return None
     message = data.decode("utf-8", errors="replace")
     log.info("Сообщение от %s: %r", peer, message)
@@ -73,25 +75,43 @@ def port_number(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="UDP-сервер: на каждое сообщение отвечает «Hello, client».")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="адрес, на котором слушать (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="UDP-порт; 0 — любой свободный (по умолчанию %(default)s)")
+        description="UDP-сервер: на каждое сообщение отвечает «Hello, client»."
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="адрес, на котором слушать (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="UDP-порт; 0 — любой свободный (по умолчанию %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         sock.bind((args.host, args.port))
     except OSError as error:
         sock.close()
-        reason = "порт уже занят" if error.errno == errno.EADDRINUSE else (error.strerror or error)
-        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.", file=sys.stderr)
+        reason = (
+            "порт уже занят"
+            if error.errno == errno.EADDRINUSE
+            else (error.strerror or error)
+        )
+        print(
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.",
+            file=sys.stderr,
+        )
         return 1
     with sock:
         host, port = sock.getsockname()

@@ -32,14 +32,23 @@ MAX_RESPONSE_BYTES = 64 * 1024
 
 # Операции сервера: имя -> (пункт меню, параметры и что они значат).
 OPERATIONS = {
-    "pythagoras": ("Теорема Пифагора: гипотенуза по двум катетам",
-                   (("a", "первый катет"), ("b", "второй катет"))),
-    "quadratic": ("Квадратное уравнение a·x² + b·x + c = 0",
-                  (("a", "коэффициент при x²"), ("b", "коэффициент при x"), ("c", "свободный член"))),
-    "trapezoid": ("Площадь трапеции",
-                  (("a", "первое основание"), ("b", "второе основание"), ("h", "высота"))),
-    "parallelogram": ("Площадь параллелограмма",
-                      (("a", "основание"), ("h", "высота"))),
+    "pythagoras": (
+        "Теорема Пифагора: гипотенуза по двум катетам",
+        (("a", "первый катет"), ("b", "второй катет")),
+    ),
+    "quadratic": (
+        "Квадратное уравнение a·x² + b·x + c = 0",
+        (
+            ("a", "коэффициент при x²"),
+            ("b", "коэффициент при x"),
+            ("c", "свободный член"),
+        ),
+    ),
+    "trapezoid": (
+        "Площадь трапеции",
+        (("a", "первое основание"), ("b", "второе основание"), ("h", "высота")),
+    ),
+    "parallelogram": ("Площадь параллелограмма", (("a", "основание"), ("h", "высота"))),
 }
 # Номер пункта меню -> операция: "1" -> "pythagoras" и так далее.
 MENU = {str(number): op for number, op in enumerate(OPERATIONS, start=1)}
@@ -131,7 +140,10 @@ def choose_operation() -> str | None:
             return None
         if choice in MENU:
             return MENU[choice]
-        print(f"Ошибка: нет пункта «{choice}», введите число от 0 до {len(MENU)}.", file=sys.stderr)
+        print(
+            f"Ошибка: нет пункта «{choice}», введите число от 0 до {len(MENU)}.",
+            file=sys.stderr,
+        )
 
 
 def ask_number(name: str, meaning: str) -> float:
@@ -171,11 +183,18 @@ def port_number(text: str) -> int:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Клиент математического сервиса. Без операции показывает меню.",
-        epilog="Пример: client.py --port 5002 quadratic 1 -3 2 (--host и --port — до операции).")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="адрес сервера (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="TCP-порт сервера (по умолчанию %(default)s)")
+        epilog="Пример: client.py --port 5002 quadratic 1 -3 2 "
+        "(--host и --port — до операции).",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="адрес сервера (по умолчанию %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="TCP-порт сервера (по умолчанию %(default)s)",
+    )
     operations = parser.add_subparsers(dest="op", title="операции", metavar="операция")
     for op, (title, params) in OPERATIONS.items():
         command = operations.add_parser(op, help=title, description=title)
@@ -196,7 +215,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\nДо свидания.")
         return 0
     except OSError as error:
-        print(f"Ошибка: нет связи с сервером {args.host}:{args.port}: {describe(error)}.", file=sys.stderr)
+        print(
+            f"Ошибка: нет связи с сервером {args.host}:{args.port}: {describe(error)}.",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -1,4 +1,4 @@
-"""TCP-сервер математических операций (задание 2 лабораторной работы «Работа с сокетами»).
+"""TCP-сервер математических операций (задание 2 лабораторной «Работа с сокетами»).
 
 Клиент присылает операцию и числа, сервер считает и отвечает. Операций четыре:
 
@@ -15,9 +15,12 @@
 между двумя recv. В одном соединении можно отправить сколько угодно запросов:
 на каждый приходит ровно один ответ, в том же порядке.
 
-    запрос            {"op": "quadratic", "args": [1, -3, 2]}
-    успешный ответ    {"ok": true, "result": {...}, "text": "D = 1 > 0, два корня: x1 = 2, x2 = 1"}
-    ошибка            {"ok": false, "error": "параметр a — длина, он должен быть больше нуля"}
+    запрос
+        {"op": "quadratic", "args": [1, -3, 2]}
+    успешный ответ
+        {"ok": true, "result": {...}, "text": "D = 1 > 0, два корня: x1 = 2, x2 = 1"}
+    ошибка
+        {"ok": false, "error": "параметр a — длина, он должен быть больше нуля"}
 
 "text" — готовая фраза для человека, "result" — те же числа для программ:
 
@@ -106,10 +109,15 @@ def linear(b: float, c: float) -> tuple[dict, str]:
     """Уравнение b·x + c = 0 — то, что остаётся от квадратного при a = 0."""
     if b != 0:
         x = -c / b
-        return {"case": "linear", "roots": [x]}, f"a = 0, уравнение линейное: x = {format_number(x)}"
+        return {
+            "case": "linear",
+            "roots": [x],
+        }, f"a = 0, уравнение линейное: x = {format_number(x)}"
     if c == 0:
-        return ({"case": "infinitely_many", "roots": []},
-                "a = b = c = 0: подходит любое x, решений бесконечно много")
+        return (
+            {"case": "infinitely_many", "roots": []},
+            "a = b = c = 0: подходит любое x, решений бесконечно много",
+        )
     return {"case": "no_solutions", "roots": []}, "a = b = 0, c ≠ 0: решений нет"
 
 
@@ -126,19 +134,29 @@ def quadratic(a: float, b: float, c: float) -> tuple[dict, str]:
         # а второй корень — по теореме Виета (x1 · x2 = c / a), то есть c / q.
         q = -(b + math.copysign(math.sqrt(discriminant), b)) / 2
         x1, x2 = sorted((q / a, c / q), reverse=True)
-        return ({"case": "two_roots", "discriminant": discriminant, "roots": [x1, x2]},
-                f"D = {d} > 0, два корня: x1 = {format_number(x1)}, x2 = {format_number(x2)}")
+        return (
+            {"case": "two_roots", "discriminant": discriminant, "roots": [x1, x2]},
+            f"D = {d} > 0, два корня: "
+            f"x1 = {format_number(x1)}, x2 = {format_number(x2)}",
+        )
     if discriminant == 0:
         x = -b / (2 * a)
-        return ({"case": "one_root", "discriminant": discriminant, "roots": [x]},
-                f"D = 0, один корень: x = {format_number(x)}")
+        return (
+            {"case": "one_root", "discriminant": discriminant, "roots": [x]},
+            f"D = 0, один корень: x = {format_number(x)}",
+        )
     real = -b / (2 * a)
     imaginary = math.sqrt(-discriminant) / (2 * abs(a))
     re, im = format_number(real), format_number(imaginary)
-    return ({"case": "complex_roots", "discriminant": discriminant,
-             "roots": [{"re": real, "im": imaginary}, {"re": real, "im": -imaginary}]},
-            f"D = {d} < 0, действительных корней нет; комплексные корни: "
-            f"x1 = {re} + {im}i, x2 = {re} - {im}i")
+    return (
+        {
+            "case": "complex_roots",
+            "discriminant": discriminant,
+            "roots": [{"re": real, "im": imaginary}, {"re": real, "im": -imaginary}],
+        },
+        f"D = {d} < 0, действительных корней нет; комплексные корни: "
+        f"x1 = {re} + {im}i, x2 = {re} - {im}i",
+    )
 
 
 def trapezoid(a: float, b: float, h: float) -> tuple[dict, str]:
@@ -170,23 +188,34 @@ def parse_request(line: bytes) -> tuple[str, list]:
         raise RequestError("запрос не в кодировке UTF-8") from None
     except (ValueError, RecursionError):
         # RecursionError: глубоко вложенные скобки [[[[…]]]] тоже не запрос.
-        raise RequestError('запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}') from None
-    if not (isinstance(request, dict) and isinstance(request.get("op"), str)
-            and isinstance(request.get("args"), list)):
-        raise RequestError('запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)')
+        raise RequestError(
+            'запрос не JSON; нужна строка вида {"op": "pythagoras", "args": [3, 4]}'
+        ) from None
+    if not (
+        isinstance(request, dict)
+        and isinstance(request.get("op"), str)
+        and isinstance(request.get("args"), list)
+    ):
+        raise RequestError(
+            'запрос должен быть объектом JSON с полями "op" (строка) и "args" (список)'
+        )
     return request["op"], request["args"]
 
 
 def check_arguments(op: str, args: list) -> list[float]:
     """Проверяет параметры операции и возвращает их как float."""
     if op not in OPERATIONS:
-        raise RequestError(f"неизвестная операция {op!r}; есть: {', '.join(OPERATIONS)}")
+        raise RequestError(
+            f"неизвестная операция {op!r}; есть: {', '.join(OPERATIONS)}"
+        )
     _, names, lengths = OPERATIONS[op]
     if len(args) != len(names):
-        raise RequestError(f"операции {op} нужно {len(names)} параметра ({', '.join(names)}), "
-                           f"а пришло {len(args)}")
+        raise RequestError(
+            f"операции {op} нужно {len(names)} параметра ({', '.join(names)}), "
+            f"а пришло {len(args)}"
+        )
     numbers = []
-    for name, value in zip(names, args):
+    for name, value in zip(names, args, strict=True):
         # bool в Python — подкласс int, но true/false в JSON — не числа.
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             shown = json.dumps(value, ensure_ascii=False)
@@ -220,11 +249,17 @@ def encode_response(response: dict) -> bytes:
     """Ответ -> строка JSON в UTF-8 с переводом строки на конце."""
     try:
         # В JSON нет бесконечности и NaN: allow_nan=False превращает их в ValueError.
-        # Так ловится любое переполнение в вычислениях, например (1e308 + 1e308) / 2 у трапеции.
+        # Так ловится любое переполнение в вычислениях, например
+        # (1e308 + 1e308) / 2 у трапеции.
         text = json.dumps(response, ensure_ascii=False, allow_nan=False)
     except ValueError:
-        text = json.dumps({"ok": False, "error": "числа слишком велики: результат не помещается в float"},
-                          ensure_ascii=False)
+        text = json.dumps(
+            {
+                "ok": False,
+                "error": "числа слишком велики: результат не помещается в float",
+            },
+            ensure_ascii=False,
+        )
     return (text + "\n").encode("utf-8")
 
 
@@ -251,7 +286,9 @@ class LineReader:
         return line
 
 
-def serve_connection(conn: socket.socket, address: tuple[str, int], idle_timeout: float) -> None:
+def serve_connection(
+    conn: socket.socket, address: tuple[str, int], idle_timeout: float
+) -> None:
     """Обслуживает одно соединение: запрос за запросом, пока клиент не уйдёт."""
     peer = f"{address[0]}:{address[1]}"
     log.info("Подключился %s", peer)
@@ -267,15 +304,22 @@ def serve_connection(conn: socket.socket, address: tuple[str, int], idle_timeout
                 try:
                     line = reader.read_line()
                 except LineTooLong:
-                    error = f"строка запроса длиннее {MAX_LINE_BYTES} байт; соединение закрыто"
+                    error = (
+                        f"строка запроса длиннее {MAX_LINE_BYTES} байт; "
+                        "соединение закрыто"
+                    )
                     conn.sendall(encode_response({"ok": False, "error": error}))
                     log.warning("%s: %s", peer, error)
                     break
                 if line is None:
                     break
                 reply = encode_response(handle_request(line))
-                log.info("%s: %r → %s", peer, line.decode("utf-8", errors="replace"),
-                         reply.decode("utf-8").rstrip())
+                log.info(
+                    "%s: %r → %s",
+                    peer,
+                    line.decode("utf-8", errors="replace"),
+                    reply.decode("utf-8").rstrip(),
+                )
                 conn.sendall(reply)
         except TimeoutError:
             # TimeoutError — подкласс OSError, поэтому этот except стоит первым.
@@ -299,8 +343,9 @@ def serve(listener: socket.socket, idle_timeout: float) -> None:
             time.sleep(ACCEPT_PAUSE_SECONDS)
             continue
         # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
-        threading.Thread(target=serve_connection, args=(conn, address, idle_timeout),
-                         daemon=True).start()
+        threading.Thread(
+            target=serve_connection, args=(conn, address, idle_timeout), daemon=True
+        ).start()
 
 
 def port_number(text: str) -> int:
@@ -317,41 +362,66 @@ def timeout_seconds(text: str) -> float:
     # «nan» не проходит ни одно сравнение; сверху сутки, потому что settimeout
     # не принимает слишком больших чисел (OverflowError).
     if not 0 < seconds <= 24 * 60 * 60:
-        raise argparse.ArgumentTypeError("нужно число секунд больше нуля и не больше 86400")
+        raise argparse.ArgumentTypeError(
+            "нужно число секунд больше нуля и не больше 86400"
+        )
     return seconds
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="TCP-сервер: теорема Пифагора, квадратное уравнение, площади трапеции "
-                    "и параллелограмма.")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="адрес, на котором слушать (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="TCP-порт; 0 — любой свободный (по умолчанию %(default)s)")
-    parser.add_argument("--idle-timeout", type=timeout_seconds, default=IDLE_TIMEOUT_SECONDS,
-                        metavar="SECONDS",
-                        help="через сколько секунд тишины закрывать соединение "
-                             "(по умолчанию %(default)g)")
+        description="TCP-сервер: теорема Пифагора, квадратное уравнение, "
+        "площади трапеции и параллелограмма."
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="адрес, на котором слушать (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="TCP-порт; 0 — любой свободный (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=timeout_seconds,
+        default=IDLE_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="через сколько секунд тишины закрывать соединение "
+        "(по умолчанию %(default)g)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if os.name == "posix":
         # Перезапуск сразу после остановки: старые соединения ещё в TIME_WAIT
-        # и без этого флага держат порт. Два сервера на одном порту Linux всё равно не пустит.
+        # и без этого флага держат порт. Два сервера на одном порту Linux
+        # всё равно не пустит.
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((args.host, args.port))
         listener.listen()
     except OSError as error:
         listener.close()
-        reason = "порт уже занят" if error.errno == errno.EADDRINUSE else (error.strerror or error)
-        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.", file=sys.stderr)
+        reason = (
+            "порт уже занят"
+            if error.errno == errno.EADDRINUSE
+            else (error.strerror or error)
+        )
+        print(
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.",
+            file=sys.stderr,
+        )
         return 1
     with listener:
         host, port = listener.getsockname()

@@ -48,7 +48,8 @@ def receive_all(sock: socket.socket) -> bytes:
 
 
 def parse_response(raw: bytes) -> tuple[str, int, bytes]:
-    """Делит ответ на строку статуса, код статуса и тело (ровно Content-Length байтов)."""
+    """Делит ответ на строку статуса, код статуса и тело
+    (ровно Content-Length байтов)."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         raise ValueError("в ответе нет пустой строки после заголовков")
@@ -69,7 +70,8 @@ def parse_response(raw: bytes) -> tuple[str, int, bytes]:
 
 
 def request_path(text: str) -> str:
-    """Тип аргумента --path: путь от «/»; пробелы и кириллицу кодируем как %XX, как браузер."""
+    """Тип аргумента --path: путь от «/»; пробелы и кириллицу кодируем как %XX,
+    как браузер."""
     if not text.startswith("/"):
         raise argparse.ArgumentTypeError("путь должен начинаться с «/»")
     return quote(text, safe="/?&=%:@+,;")
@@ -85,13 +87,23 @@ def port_number(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Клиент задания 3: скачивает страницу по HTTP и печатает её.")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="адрес сервера (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="порт сервера (по умолчанию %(default)s)")
-    parser.add_argument("--path", type=request_path, default="/",
-                        help="путь страницы на сервере (по умолчанию %(default)s)")
+        description="Клиент задания 3: скачивает страницу по HTTP и печатает её."
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="адрес сервера (по умолчанию %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="порт сервера (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--path",
+        type=request_path,
+        default="/",
+        help="путь страницы на сервере (по умолчанию %(default)s)",
+    )
     return parser.parse_args(argv)
 
 
@@ -106,14 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         print("Прервано.", file=sys.stderr)
         return 0
     except ConnectionRefusedError:
-        print(f"Ошибка: {address} не принимает соединения — сервер запущен?", file=sys.stderr)
+        print(
+            f"Ошибка: {address} не принимает соединения — сервер запущен?",
+            file=sys.stderr,
+        )
         return 1
     except TimeoutError:
         print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
         return 1
     except OSError as error:
-        print(f"Ошибка: не удалось получить страницу с {address}: {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось получить страницу с {address}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     try:
         status_line, status, body = parse_response(raw)

@@ -45,12 +45,15 @@ from pathlib import Path
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-PAGE_FILE = Path(__file__).resolve().with_name("index.html")  # рядом с server.py, а не в cwd
+# Рядом с server.py, а не в cwd.
+PAGE_FILE = Path(__file__).resolve().with_name("index.html")
 PAGE_PATHS = ("/", "/index.html")  # пути, по которым отдаётся страница
 ALLOWED_METHODS = ("GET", "HEAD")
-MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки + пустая строка; больше — ответ 431
+# Строка запроса + заголовки + пустая строка; больше — ответ 431.
+MAX_HEAD_BYTES = 8 * 1024
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса (по умолчанию для --timeout)
-LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
+# Секунд ждём очередной кусок, дочитывая лишнее после ответа (finish()).
+LINGER_TIMEOUT = 1.0
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
 LINGER_SECONDS = 2.0  # и не дольше стольких секунд в сумме
 RECV_SIZE = 4096
@@ -87,7 +90,9 @@ class Response:
 class HttpError(Exception):
     """Запрос не обслужить: готовый ответ-ошибка с коротким пояснением."""
 
-    def __init__(self, status: HTTPStatus, message: str, headers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, status: HTTPStatus, message: str, headers: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         text = f"{status.value} {status.phrase}: {message}\n"
         self.response = Response(status, text.encode("utf-8"), TEXT_TYPE, headers)
@@ -103,21 +108,27 @@ def read_head(conn: socket.socket) -> bytes:
             raise ConnectionError("клиент ушёл, не прислав запрос целиком")
         received += chunk
     end = HEAD_END.search(received)
-    # Последний кусок мог перевалить за предел: меряем саму голову, а не только накопленное.
+    # Последний кусок мог перевалить за предел: меряем саму голову,
+    # а не только накопленное.
     if end is None or end.end() > MAX_HEAD_BYTES:
-        raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        f"голова запроса длиннее {MAX_HEAD_BYTES} байт")
-    return received[:end.start()]
+        raise HttpError(
+            HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+            f"голова запроса длиннее {MAX_HEAD_BYTES} байт",
+        )
+    return received[: end.start()]
 
 
 def parse_request_line(head: bytes) -> tuple[str, str]:
     """Из головы запроса — метод и путь; непонятная строка запроса — 400."""
-    first_line = head.split(b"\n", 1)[0].removesuffix(b"\r")  # \r перед \n — часть конца строки
+    # \r перед \n — часть конца строки.
+    first_line = head.split(b"\n", 1)[0].removesuffix(b"\r")
     request_line = first_line.decode("latin-1")  # latin-1 декодирует любые байты
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
-        raise HttpError(HTTPStatus.BAD_REQUEST,
-                        "строка запроса должна выглядеть как «GET / HTTP/1.1»")
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST,
+            "строка запроса должна выглядеть как «GET / HTTP/1.1»",
+        )
     method, target, _version = match.groups()
     return method, target
 
@@ -125,8 +136,11 @@ def parse_request_line(head: bytes) -> tuple[str, str]:
 def choose_response(method: str, target: str, page: bytes) -> Response:
     """Решает, что ответить на метод и путь: страницу, 405 или 404."""
     if method not in ALLOWED_METHODS:
-        raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"метод {method} не поддерживается",
-                        (f"Allow: {', '.join(ALLOWED_METHODS)}",))
+        raise HttpError(
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            f"метод {method} не поддерживается",
+            (f"Allow: {', '.join(ALLOWED_METHODS)}",),
+        )
     path = target.split("?", 1)[0]  # строка запроса ?x=1 на выбор страницы не влияет
     if path not in PAGE_PATHS:
         raise HttpError(HTTPStatus.NOT_FOUND, "такой страницы нет")
@@ -144,7 +158,8 @@ def finish(conn: socket.socket) -> None:
     try:
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(LINGER_TIMEOUT)
-        deadline = time.monotonic() + LINGER_SECONDS  # и капающий по байту клиент не держит поток
+        # Общий срок: и капающий по байту клиент не держит поток.
+        deadline = time.monotonic() + LINGER_SECONDS
         drained = 0
         while drained < LINGER_BYTES and time.monotonic() < deadline:
             chunk = conn.recv(RECV_SIZE)
@@ -155,8 +170,9 @@ def finish(conn: socket.socket) -> None:
         pass  # клиент уже ушёл или молчит — ответ всё равно отправлен
 
 
-def serve_client(conn: socket.socket, address: tuple[str, int],
-                 page: bytes, timeout: float) -> None:
+def serve_client(
+    conn: socket.socket, address: tuple[str, int], page: bytes, timeout: float
+) -> None:
     """Обслуживает одно соединение (в своём потоке): запрос, ответ, закрытие."""
     peer = f"{address[0]}:{address[1]}"
     with conn:
@@ -183,7 +199,8 @@ def open_listener(host: str, port: int) -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if sys.platform != "win32":
-            # Перезапуск сразу после остановки: старые соединения в TIME_WAIT не держат порт.
+            # Перезапуск сразу после остановки: старые соединения в TIME_WAIT
+            # не держат порт.
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen()
@@ -211,42 +228,71 @@ def positive_seconds(text: str) -> float:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="HTTP-сервер задания 3: отдаёт страницу index.html по HTTP/1.1.")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="адрес, на котором слушать (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="TCP-порт (по умолчанию %(default)s; 0 — любой свободный)")
-    parser.add_argument("--timeout", type=positive_seconds, default=READ_TIMEOUT,
-                        help="сколько секунд ждать запрос от клиента (по умолчанию %(default)g)")
+        description="HTTP-сервер задания 3: отдаёт страницу index.html по HTTP/1.1."
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="адрес, на котором слушать (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="TCP-порт (по умолчанию %(default)s; 0 — любой свободный)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_seconds,
+        default=READ_TIMEOUT,
+        help="сколько секунд ждать запрос от клиента (по умолчанию %(default)g)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     try:
         page = PAGE_FILE.read_bytes()  # байты как есть: их длина и есть Content-Length
     except OSError as error:
-        print(f"Ошибка: не удалось прочитать страницу {PAGE_FILE}: {error.strerror}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось прочитать страницу {PAGE_FILE}: {error.strerror}",
+            file=sys.stderr,
+        )
         return 1
     try:
         listener = open_listener(args.host, args.port)
     except OSError as error:
-        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось занять {args.host}:{args.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     host, port = listener.getsockname()
-    logging.info("Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
-                 host, port, host, port)
+    logging.info(
+        "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
+        host,
+        port,
+        host,
+        port,
+    )
     with listener:
         try:
             while True:
                 conn, address = listener.accept()
-                # Поток-демон: при остановке сервера недообслуженные соединения просто закроются.
-                threading.Thread(target=serve_client, args=(conn, address, page, args.timeout),
-                                 daemon=True).start()
+                # Поток-демон: при остановке сервера недообслуженные соединения
+                # просто закроются.
+                threading.Thread(
+                    target=serve_client,
+                    args=(conn, address, page, args.timeout),
+                    daemon=True,
+                ).start()
         except KeyboardInterrupt:
             logging.info("Сервер остановлен.")
     return 0

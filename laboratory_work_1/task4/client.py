@@ -56,13 +56,15 @@ except ImportError:
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
 MAX_LINE_BYTES = 4096  # длиннее сервер не примет (и разорвёт соединение)
-MAX_INCOMING_BYTES = 1024 * 1024  # от сервера примем и длиннее: список users бывает большим
+# От сервера примем и длиннее: список users бывает большим.
+MAX_INCOMING_BYTES = 1024 * 1024
 RECV_BYTES = 65536
 CONNECT_TIMEOUT = 5.0
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
-WAKE_RETRY = 0.2  # как часто повторять SIGINT главному потоку, пока он не начнёт уходить
+# Как часто повторять SIGINT главному потоку, пока он не начнёт уходить.
+WAKE_RETRY = 0.2
 GENERAL_ROOM = "#general"
 PROMPT = "> "
 UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}  # как на сервере, см. server.py
@@ -80,8 +82,12 @@ HELP = """Команды:
 
 def clean(value) -> str:
     """Строка для печати: без символов, которыми можно управлять терминалом."""
-    return "".join(char for char in str(value) if char in KEPT_FORMAT_CHARS
-                   or unicodedata.category(char) not in UNSAFE_CATEGORIES)
+    return "".join(
+        char
+        for char in str(value)
+        if char in KEPT_FORMAT_CHARS
+        or unicodedata.category(char) not in UNSAFE_CATEGORIES
+    )
 
 
 def clock(timestamp=None) -> str:
@@ -101,8 +107,11 @@ def as_room(text: str) -> str:
 
 
 def presence(name: str) -> dict:
-    return {"action": "presence", "time": time.time(),
-            "user": {"account_name": name, "status": "в сети"}}
+    return {
+        "action": "presence",
+        "time": time.time(),
+        "user": {"account_name": name, "status": "в сети"},
+    }
 
 
 def ask_name() -> str:
@@ -124,7 +133,8 @@ class ChatClient:
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.send_lock = threading.Lock()  # запрос — в pending и в сокет вместе
         self.pending = collections.deque()  # отправленные запросы, ждущие ответа
-        self.replied = threading.Condition()  # поток приёма: «ответ получен и напечатан»
+        # Поток приёма: «ответ получен и напечатан».
+        self.replied = threading.Condition()
         self.print_lock = threading.Lock()
         self.state_lock = threading.Lock()  # о разрыве (lost) решаем под ним
         self.leaving = False  # мы уходим сами: разрыв — не ошибка
@@ -147,7 +157,10 @@ class ChatClient:
         """Отправляет запрос; слишком длинный не отправляет и возвращает False."""
         data = encode(message)
         if len(data) > MAX_LINE_BYTES + 1:  # +1 — сам "\n"
-            self.show(f"Ошибка: слишком длинно — сервер принимает строки до {MAX_LINE_BYTES} байт")
+            self.show(
+                "Ошибка: слишком длинно — сервер принимает строки "
+                f"до {MAX_LINE_BYTES} байт"
+            )
             return False
         with self.send_lock:
             if reply_expected:
@@ -184,8 +197,11 @@ class ChatClient:
                     reply = self.read_message()
                 if reply is None:
                     raise ConnectionError("сервер закрыл соединение")
-                if reply.get("response") == 408:  # пока думали над именем; соединения уже нет
-                    raise ConnectionError("сервер не дождался имени и закрыл соединение")
+                # 408 — пока думали над именем; соединения уже нет.
+                if reply.get("response") == 408:
+                    raise ConnectionError(
+                        "сервер не дождался имени и закрыл соединение"
+                    )
                 if reply.get("response") == 202:
                     self.name = name
                     self.show(f"* {clean(reply.get('alert', ''))}")
@@ -219,8 +235,11 @@ class ChatClient:
         elif action == "msg":
             target = clean(message.get("to", ""))
             where = target if target.startswith("#") else "(лично)"
-            self.show(f"[{clock(message.get('time'))}] {where} {clean(message.get('from', ''))}: "
-                      f"{clean(message.get('message', ''))}")
+            self.show(
+                f"[{clock(message.get('time'))}] {where} "
+                f"{clean(message.get('from', ''))}: "
+                f"{clean(message.get('message', ''))}"
+            )
         elif message.get("response") == 100:
             self.show(f"[{clock()}] * {clean(message.get('alert', ''))}")
         elif "response" in message:
@@ -244,21 +263,29 @@ class ChatClient:
             self.show(f"* {clean(reply.get('alert', ''))}")
         elif action in ("users", "rooms"):
             names = reply.get(action)
-            listed = ", ".join(clean(name) for name in names) if isinstance(names, list) else ""
+            listed = (
+                ", ".join(clean(name) for name in names)
+                if isinstance(names, list)
+                else ""
+            )
             self.show(f"{clean(reply.get('alert', ''))}: {listed}")
         # 200 на msg и presence («доставлено», «на связи») печатать незачем
 
     def show_error(self, reply: dict) -> None:
-        self.show(f"Ошибка {clean(reply.get('response'))}: {clean(reply.get('error', ''))}")
+        self.show(
+            f"Ошибка {clean(reply.get('response'))}: {clean(reply.get('error', ''))}"
+        )
 
     def show(self, text: str, file=None) -> None:
         """Печатает строку, не ломая набираемую: в терминале перерисовывает ввод."""
         file = file or sys.stdout
         with self.print_lock:
             if self.typing and readline is not None:
-                file.write("\r\x1b[K" + text + "\n")  # в начало строки, стереть её, напечатать
+                # В начало строки, стереть её, напечатать.
+                file.write("\r\x1b[K" + text + "\n")
                 file.flush()
-                if not self.lost:  # и вернуть приглашение с набранным (после разрыва незачем)
+                # И вернуть приглашение с набранным (после разрыва незачем).
+                if not self.lost:
                     sys.stdout.write(PROMPT + readline.get_line_buffer())
                     sys.stdout.flush()
             else:
@@ -271,7 +298,8 @@ class ChatClient:
 
     # --- клавиатура (главный поток) ------------------------------------------
     def on_interrupt(self, signum, frame) -> None:
-        """SIGINT — Ctrl+C или сигнал потока приёма — прерывает ввод, пока мы не уходим."""
+        """SIGINT — Ctrl+C или сигнал потока приёма — прерывает ввод,
+        пока мы не уходим."""
         if not self.leaving:
             self.leaving = True  # до исключения: повторный SIGINT уже ничего не прервёт
             raise KeyboardInterrupt
@@ -291,7 +319,8 @@ class ChatClient:
             self.wait_for_replies()
 
     def wait_for_replies(self) -> None:
-        """Ждёт ответов на свои запросы (не дольше REPLY_TIMEOUT), прежде чем звать input().
+        """Ждёт ответов на свои запросы (не дольше REPLY_TIMEOUT),
+        прежде чем звать input().
 
         Иначе ответ мог прийти, когда typing уже True, а readline ещё не
         напечатал приглашение: поток приёма нарисует «> » после ответа,
@@ -308,7 +337,9 @@ class ChatClient:
             if room is None:
                 self.show("Вы не в комнате: войдите командой /join #комната")
             else:
-                self.send({"action": "msg", "time": time.time(), "to": room, "message": line})
+                self.send(
+                    {"action": "msg", "time": time.time(), "to": room, "message": line}
+                )
             return
         command, _, rest = line.partition(" ")
         handler = self.commands.get(command)
@@ -326,7 +357,14 @@ class ChatClient:
         if not name or not text.strip():
             self.show("Так: /msg ИМЯ текст")
         else:
-            self.send({"action": "msg", "time": time.time(), "to": name, "message": text.strip()})
+            self.send(
+                {
+                    "action": "msg",
+                    "time": time.time(),
+                    "to": name,
+                    "message": text.strip(),
+                }
+            )
 
     def command_join(self, rest: str) -> None:
         if not rest:
@@ -355,7 +393,8 @@ class ChatClient:
         """Уходит из чата: quit и ждём, пока сервер закроет соединение. Код выхода."""
         self.leaving = True
         self.typing = False
-        with self.state_lock:  # поток приёма уже сообщил о разрыве — или теперь промолчит
+        # Поток приёма уже сообщил о разрыве — или теперь промолчит.
+        with self.state_lock:
             if self.lost:
                 return 1
         self.send({"action": "quit", "time": time.time()}, reply_expected=False)
@@ -366,27 +405,42 @@ class ChatClient:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Клиент чата: протокол JIM поверх TCP.")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help=f"адрес сервера (по умолчанию {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"порт сервера (по умолчанию {DEFAULT_PORT})")
+    parser = argparse.ArgumentParser(
+        description="Клиент чата: протокол JIM поверх TCP."
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"адрес сервера (по умолчанию {DEFAULT_HOST})",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"порт сервера (по умолчанию {DEFAULT_PORT})",
+    )
     parser.add_argument("--name", help="имя в чате (без него клиент спросит)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    for stream in (sys.stdin, sys.stdout, sys.stderr):  # битый байт на вводе или символ,
-        stream.reconfigure(errors="replace")  # которого нет в кодировке вывода, — не повод падать
+    # Битый байт на вводе или символ, которого нет в кодировке вывода, —
+    # не повод падать.
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
     try:
         name = args.name if args.name is not None else ask_name()  # до подключения
         sock = socket.create_connection((args.host, args.port), timeout=CONNECT_TIMEOUT)
     except OSError as error:
-        print(f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
-              f"{error.strerror or error}", file=sys.stderr)
+        print(
+            f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
-    except (EOFError, KeyboardInterrupt):  # Ctrl+D или Ctrl+C: вместо имени или пока ждали сервер
+    except (EOFError, KeyboardInterrupt):
+        # Ctrl+D или Ctrl+C: вместо имени или пока ждали сервер.
         return 0
     sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -400,7 +454,8 @@ def main(argv: list[str] | None = None) -> int:
             client.leaving = True  # первым делом: теперь поздний SIGINT нас не прервёт
             if client.interactive and not client.lost:
                 print()  # курсор стоял после приглашения
-        except OSError as error:  # разрыв при входе; в чате о разрыве скажет поток приёма
+        except OSError as error:
+            # Разрыв при входе; в чате о разрыве скажет поток приёма.
             print(f"Ошибка: {error}", file=sys.stderr)
             return 1
         return client.leave()

@@ -122,8 +122,12 @@ log = logging.getLogger("chat")
 
 def clean(text: str) -> str:
     """Текст без символов, которыми можно управлять терминалом или спрятать текст."""
-    return "".join(char for char in text if char in KEPT_FORMAT_CHARS
-                   or unicodedata.category(char) not in UNSAFE_CATEGORIES)
+    return "".join(
+        char
+        for char in text
+        if char in KEPT_FORMAT_CHARS
+        or unicodedata.category(char) not in UNSAFE_CATEGORIES
+    )
 
 
 def fold(name: str) -> str:
@@ -162,7 +166,9 @@ def text_field(request: dict, key: str) -> str:
 def room_field(request: dict) -> str:
     room = fold(text_field(request, "room"))
     if not ROOM_PATTERN.fullmatch(room):
-        raise RequestError(400, f"Комната — «#» и от 1 до {MAX_NAME_CHARS} букв, цифр, «_», «-»")
+        raise RequestError(
+            400, f"Комната — «#» и от 1 до {MAX_NAME_CHARS} букв, цифр, «_», «-»"
+        )
     return room
 
 
@@ -195,7 +201,8 @@ class Connection:
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
-        # handshake_started — подключение или последняя попытка presence; last_heard — строка.
+        # handshake_started — подключение или последняя попытка presence;
+        # last_heard — строка.
         self.handshake_started = self.last_heard = time.monotonic()
         self.probed = False  # probe отправлен, ждём ответа
         self.thread = None  # поток чтения
@@ -210,7 +217,8 @@ class Connection:
 
 
 class Writer:
-    """Поток-писатель — единственный, кто пишет в сокеты своих соединений и закрывает их.
+    """Поток-писатель — единственный, кто пишет в сокеты своих соединений
+    и закрывает их.
 
     Другие потоки только кладут задания в очередь jobs и сразу идут дальше.
     Писатель забирает все накопившиеся задания разом, дописывает строки в очереди
@@ -237,7 +245,8 @@ class Writer:
         self.jobs.put(("drop", conn, reason))
 
     def close(self, conn: Connection) -> None:
-        """Дослать conn то, что уже в очереди, и закрыть сокет; даёт поток чтения, уходя."""
+        """Дослать conn то, что уже в очереди, и закрыть сокет;
+        даёт поток чтения, уходя."""
         self.jobs.put(("close", conn, "сокет закрыт"))
 
     # --- сам поток-писатель ---------------------------------------------------
@@ -258,7 +267,8 @@ class Writer:
     def next_jobs(self) -> list:
         """Ждёт первое задание и забирает все, что накопились.
 
-        Пока есть медленные клиенты, ждёт не дольше WRITER_TICK: пора проверить их сокеты."""
+        Пока есть медленные клиенты, ждёт не дольше WRITER_TICK: пора проверить
+        их сокеты."""
         jobs = []
         try:
             jobs.append(self.jobs.get(timeout=WRITER_TICK if self.waiting else None))
@@ -290,7 +300,9 @@ class Writer:
             return
         del conn.backlog[:sent]
         if len(conn.backlog) > self.max_backlog:  # ядро не берёт, а очередь всё растёт
-            log.warning("%s отключён: не читает, очередь %d байт", conn.label, len(conn.backlog))
+            log.warning(
+                "%s отключён: не читает, очередь %d байт", conn.label, len(conn.backlog)
+            )
             self.cut(conn, f"не читает, очередь {len(conn.backlog)} байт")
         elif conn.backlog:
             self.waiting.add(conn)  # досылать будем в следующих кругах
@@ -313,7 +325,9 @@ class Writer:
 class ChatServer:
     """Общее состояние чата и обработка запросов; поток на каждое соединение."""
 
-    def __init__(self, handshake_timeout: float, idle_timeout: float, max_backlog: int) -> None:
+    def __init__(
+        self, handshake_timeout: float, idle_timeout: float, max_backlog: int
+    ) -> None:
         self.handshake_timeout = handshake_timeout
         self.idle_timeout = idle_timeout
         self.lock = threading.Lock()  # замок состояния: три поля ниже
@@ -341,7 +355,8 @@ class ChatServer:
                 sock, address = listener.accept()
             except TimeoutError:  # просто тик: даём Ctrl+C сработать
                 continue
-            except OSError as error:  # EMFILE и подобное — не повод останавливать сервер
+            except OSError as error:
+                # EMFILE и подобное — не повод останавливать сервер.
                 log.error("Не удалось принять соединение: %s", error)
                 time.sleep(ACCEPT_PAUSE)
                 continue
@@ -349,10 +364,14 @@ class ChatServer:
 
     def start_connection(self, sock: socket.socket, address: tuple) -> None:
         sock.setblocking(False)  # send не ждёт никогда; recv — только после селектора
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # без задержки Нейгла
-        conn = Connection(sock, address, self.writers[self.accepted % WRITERS])  # по очереди
+        # Без задержки Нейгла.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Писатель — по очереди.
+        conn = Connection(sock, address, self.writers[self.accepted % WRITERS])
         self.accepted += 1
-        conn.thread = threading.Thread(target=self.serve_connection, args=(conn,), daemon=True)
+        conn.thread = threading.Thread(
+            target=self.serve_connection, args=(conn,), daemon=True
+        )
         with self.lock:
             self.connections.add(conn)
         log.info("Подключение %s", conn.address)
@@ -379,7 +398,8 @@ class ChatServer:
             self.disconnect(conn, reason)
 
     def read_requests(self, conn: Connection) -> str:
-        """Читает и выполняет запросы, пока соединение не кончится; возвращает причину."""
+        """Читает и выполняет запросы, пока соединение не кончится;
+        возвращает причину."""
         with Selector() as selector:
             selector.register(conn.sock, selectors.EVENT_READ)
             while not conn.drop_reason:
@@ -400,12 +420,16 @@ class ChatServer:
         if conn.name is None:
             left = conn.handshake_started + self.handshake_timeout - now
             if left <= 0:
-                conn.send({"response": 408, "error": "Нет presence — соединение закрыто"})
+                conn.send(
+                    {"response": 408, "error": "Нет presence — соединение закрыто"}
+                )
                 raise Disconnect(f"не представился за {self.handshake_timeout:g} с")
             return left
         silence = now - conn.last_heard
         if silence >= self.idle_timeout:
-            conn.send({"response": 408, "error": "Вы долго молчали — соединение закрыто"})
+            conn.send(
+                {"response": 408, "error": "Вы долго молчали — соединение закрыто"}
+            )
             raise Disconnect(f"молчал дольше {self.idle_timeout:g} с")
         if silence >= self.idle_timeout / 2 and not conn.probed:
             conn.send({"action": "probe", "time": time.time()})
@@ -446,14 +470,16 @@ class ChatServer:
             reply = {"response": error.code, "error": str(error)}
         except Disconnect:
             raise
-        except Exception:  # ошибка в самом сервере: в лог, клиенту 500, соединение живёт
+        except Exception:
+            # Ошибка в самом сервере: в лог, клиенту 500, соединение живёт.
             log.exception("%s: сбой при обработке запроса", conn.label)
             reply = {"response": 500, "error": "Внутренняя ошибка сервера"}
         if reply:
             conn.send(reply)
 
     def disconnect(self, conn: Connection, reason: str) -> None:
-        """Уборка: убрать из состояния, отдать сокет писателю на закрытие, сказать соседям."""
+        """Уборка: убрать из состояния, отдать сокет писателю на закрытие,
+        сказать соседям."""
         with self.lock:
             self.connections.discard(conn)
             neighbours = set()
@@ -468,7 +494,8 @@ class ChatServer:
 
     # --- общее состояние -----------------------------------------------------
     def leave_room(self, conn: Connection, room: str) -> set:
-        """Под замком: убирает conn из комнаты (пустая исчезает, кроме #general); кто остался."""
+        """Под замком: убирает conn из комнаты (пустая исчезает, кроме #general);
+        возвращает, кто остался."""
         members = self.rooms[room]
         members.discard(conn)
         conn.rooms.discard(room)
@@ -477,7 +504,8 @@ class ChatServer:
         return members
 
     def broadcast(self, conns, message: dict) -> None:
-        """Одно сообщение многим: JSON собирается один раз, каждый писатель шлёт своим."""
+        """Одно сообщение многим: JSON собирается один раз,
+        каждый писатель шлёт своим."""
         data = encode(message)
         for writer in self.writers:
             mine = [conn for conn in conns if conn.writer is writer]
@@ -498,7 +526,9 @@ class ChatServer:
             raise RequestError(400, "Нужно поле user.account_name — имя")
         name = unicodedata.normalize("NFC", name)  # «й» одним символом, а не «и» + знак
         if not NAME_PATTERN.fullmatch(name):
-            raise RequestError(400, f"Имя — от 1 до {MAX_NAME_CHARS} букв, цифр, «_» или «-»")
+            raise RequestError(
+                400, f"Имя — от 1 до {MAX_NAME_CHARS} букв, цифр, «_» или «-»"
+            )
         with self.lock:
             if fold(name) in self.users:
                 raise RequestError(409, f"Имя {name} уже занято")
@@ -509,7 +539,12 @@ class ChatServer:
             conn.rooms.add(GENERAL_ROOM)
             # 202 встаёт в очередь писателя под замком: рассылки в #general, которые
             # уже видят этого пользователя, встанут за ним и его не обгонят.
-            conn.send({"response": 202, "alert": f"Добро пожаловать, {name}! Вы в {GENERAL_ROOM}"})
+            conn.send(
+                {
+                    "response": 202,
+                    "alert": f"Добро пожаловать, {name}! Вы в {GENERAL_ROOM}",
+                }
+            )
         self.broadcast(neighbours, notice(f"{name} вошёл в чат"))
         log.info("%s представился: %s", conn.address, name)
         return None
@@ -533,9 +568,19 @@ class ChatServer:
                 if receiver is None:
                     raise RequestError(404, "Нет такого пользователя")
                 target, recipients = receiver.name, [receiver]
-        self.broadcast(recipients, {"action": "msg", "time": time.time(), "from": conn.name,
-                                    "to": target, "message": text})
-        log.info("%s → %s: доставлено, получателей: %d", conn.name, target, len(recipients))
+        self.broadcast(
+            recipients,
+            {
+                "action": "msg",
+                "time": time.time(),
+                "from": conn.name,
+                "to": target,
+                "message": text,
+            },
+        )
+        log.info(
+            "%s → %s: доставлено, получателей: %d", conn.name, target, len(recipients)
+        )
         return {"response": 200, "alert": f"Доставлено, получателей: {len(recipients)}"}
 
     def on_join(self, conn: Connection, request: dict):
@@ -547,7 +592,8 @@ class ChatServer:
             neighbours = list(members)
             members.add(conn)
             conn.rooms.add(room)
-            # Как 202 в presence: ответ в очередь под замком — сообщения комнаты его не обгонят.
+            # Как 202 в presence: ответ в очередь под замком — сообщения комнаты
+            # его не обгонят.
             conn.send({"response": 200, "alert": f"Вы вошли в {room}", "room": room})
         self.broadcast(neighbours, notice(f"{conn.name} вошёл в {room}"))
         log.info("%s вошёл в %s", conn.name, room)
@@ -575,7 +621,11 @@ class ChatServer:
                     raise RequestError(404, "Нет такой комнаты")
                 names = [member.name for member in self.rooms[where]]
         names.sort(key=str.casefold)
-        return {"response": 200, "alert": f"Пользователи {where} ({len(names)})", "users": names}
+        return {
+            "response": 200,
+            "alert": f"Пользователи {where} ({len(names)})",
+            "users": names,
+        }
 
     def on_rooms(self, conn: Connection, request: dict):
         with self.lock:
@@ -587,7 +637,8 @@ class ChatServer:
 
     # --- остановка (главный поток, после Ctrl+C) ---------------------------
     def stop(self) -> None:
-        """Прощается со всеми, рвёт соединения и ждёт, пока потоки чтения уберут за собой."""
+        """Прощается со всеми, рвёт соединения и ждёт,
+        пока потоки чтения уберут за собой."""
         with self.lock:
             conns = list(self.connections)
         self.broadcast(conns, notice("Сервер останавливается"))
@@ -601,11 +652,13 @@ class ChatServer:
 
 def open_listener(host: str, port: int) -> socket.socket:
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    if os.name == "posix":  # сразу после остановки порт снова свободен (TIME_WAIT не мешает)
+    # Сразу после остановки порт снова свободен (TIME_WAIT не мешает).
+    if os.name == "posix":
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))
-        listener.listen(socket.SOMAXCONN)  # очередь подключений побольше: клиенты идут толпой
+        # Очередь подключений побольше: клиенты идут толпой.
+        listener.listen(socket.SOMAXCONN)
     except OSError:
         listener.close()
         raise
@@ -616,7 +669,9 @@ def open_listener(host: str, port: int) -> socket.socket:
 def seconds(text: str) -> float:
     value = float(text)
     if not 0 < value <= MAX_TIMEOUT:  # так отвергается и nan: сравнения с ним ложны
-        raise argparse.ArgumentTypeError(f"нужно число секунд больше 0 и не больше {MAX_TIMEOUT:g}")
+        raise argparse.ArgumentTypeError(
+            f"нужно число секунд больше 0 и не больше {MAX_TIMEOUT:g}"
+        )
     return value
 
 
@@ -628,41 +683,81 @@ def positive_int(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Сервер чата: протокол JIM поверх TCP, потоки.")
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"адрес (по умолчанию {DEFAULT_HOST})")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
-                        help=f"порт (по умолчанию {DEFAULT_PORT}; 0 — любой свободный)")
-    parser.add_argument("--handshake-timeout", type=seconds, default=DEFAULT_HANDSHAKE_TIMEOUT,
-                        metavar="СЕК", help="сколько ждать presence от нового соединения "
-                        f"(по умолчанию {DEFAULT_HANDSHAKE_TIMEOUT:g})")
-    parser.add_argument("--idle-timeout", type=seconds, default=DEFAULT_IDLE_TIMEOUT,
-                        metavar="СЕК", help="через сколько секунд тишины отключать; probe — "
-                        f"на половине (по умолчанию {DEFAULT_IDLE_TIMEOUT:g})")
-    parser.add_argument("--max-backlog", type=positive_int, default=DEFAULT_MAX_BACKLOG,
-                        metavar="БАЙТ", help="сколько байт может ждать отправки одному клиенту; "
-                        f"больше — клиент отключается (по умолчанию {DEFAULT_MAX_BACKLOG})")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="подробность лога (по умолчанию INFO: строка на каждое сообщение)")
-    parser.add_argument("-q", "--quiet", action="store_const", dest="log_level", const="WARNING",
-                        help="только предупреждения и ошибки (= --log-level WARNING)")
+    parser = argparse.ArgumentParser(
+        description="Сервер чата: протокол JIM поверх TCP, потоки."
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"адрес (по умолчанию {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"порт (по умолчанию {DEFAULT_PORT}; 0 — любой свободный)",
+    )
+    parser.add_argument(
+        "--handshake-timeout",
+        type=seconds,
+        default=DEFAULT_HANDSHAKE_TIMEOUT,
+        metavar="СЕК",
+        help="сколько ждать presence от нового соединения "
+        f"(по умолчанию {DEFAULT_HANDSHAKE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=seconds,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="СЕК",
+        help="через сколько секунд тишины отключать; probe — "
+        f"на половине (по умолчанию {DEFAULT_IDLE_TIMEOUT:g})",
+    )
+    parser.add_argument(
+        "--max-backlog",
+        type=positive_int,
+        default=DEFAULT_MAX_BACKLOG,
+        metavar="БАЙТ",
+        help="сколько байт может ждать отправки одному клиенту; "
+        f"больше — клиент отключается (по умолчанию {DEFAULT_MAX_BACKLOG})",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="подробность лога (по умолчанию INFO: строка на каждое сообщение)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_const",
+        dest="log_level",
+        const="WARNING",
+        help="только предупреждения и ошибки (= --log-level WARNING)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.setswitchinterval(SWITCH_INTERVAL)  # пачки под нагрузкой крупнее
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C — даже при запуске с &
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    # Ctrl+C — даже при запуске с &.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     try:
         listener = open_listener(args.host, args.port)
     except OSError as error:
-        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось занять {args.host}:{args.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     host, port = listener.getsockname()
-    log.info("Сервер слушает %s:%d", host, port)  # первая строка — при любом --log-level
+    # Первая строка — при любом --log-level.
+    log.info("Сервер слушает %s:%d", host, port)
     logging.getLogger().setLevel(args.log_level)
     server = ChatServer(args.handshake_timeout, args.idle_timeout, args.max_backlog)
     try:

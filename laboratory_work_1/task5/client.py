@@ -34,16 +34,22 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 ERROR_MESSAGE = re.compile(r'<p class="error">(.*?)</p>', re.DOTALL)
 
 
-def build_request(host: str, port: int, method: str, path: str, body: bytes = b"") -> bytes:
+def build_request(
+    host: str, port: int, method: str, path: str, body: bytes = b""
+) -> bytes:
     """Запрос целиком: голова и (для POST) тело формы."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
     if method == "POST":
-        lines += [f"Content-Type: {FORM_TYPE}", f"Content-Length: {len(body)}"]  # длина в байтах
+        lines += [
+            f"Content-Type: {FORM_TYPE}",
+            f"Content-Length: {len(body)}",  # длина в байтах
+        ]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
 
 
 def parse_response(raw: bytes) -> tuple[int, str, bytes]:
-    """Делит ответ на код статуса, строку статуса и тело (ровно Content-Length байтов)."""
+    """Делит ответ на код статуса, строку статуса и тело
+    (ровно Content-Length байтов)."""
     head, separator, body = raw.partition(b"\r\n\r\n")
     if not separator:
         raise ValueError("в ответе нет пустой строки после заголовков")
@@ -75,14 +81,19 @@ def exchange(host: str, port: int, request: bytes) -> tuple[int, str, bytes]:
 
 def add_grade(args: argparse.Namespace) -> int:
     """Команда add: POST / с формой; 303 — сохранено, 400 — сообщение сервера."""
-    body = urlencode({"discipline": args.discipline, "grade": args.grade}).encode("ascii")
-    status, status_line, page = exchange(args.host, args.port,
-                                         build_request(args.host, args.port, "POST", "/", body))
+    body = urlencode({"discipline": args.discipline, "grade": args.grade}).encode(
+        "ascii"
+    )
+    status, status_line, page = exchange(
+        args.host, args.port, build_request(args.host, args.port, "POST", "/", body)
+    )
     if status == 303:  # See Other: сохранено, сервер отправляет на страницу журнала
         print(f"Оценка сохранена: {args.discipline} — {args.grade}")
         return 0
     found = ERROR_MESSAGE.search(page.decode("utf-8", errors="replace"))
-    reason = html.unescape(found.group(1)) if found else f"сервер ответил «{status_line}»"
+    reason = (
+        html.unescape(found.group(1)) if found else f"сервер ответил «{status_line}»"
+    )
     print(f"Ошибка: {reason}", file=sys.stderr)
     return 1
 
@@ -97,8 +108,9 @@ def is_grades(data: object) -> bool:
 
 def list_grades(args: argparse.Namespace) -> int:
     """Команда list: GET /grades.json и печать оценок по дисциплинам."""
-    status, status_line, body = exchange(args.host, args.port,
-                                         build_request(args.host, args.port, "GET", "/grades.json"))
+    status, status_line, body = exchange(
+        args.host, args.port, build_request(args.host, args.port, "GET", "/grades.json")
+    )
     if status != 200:
         print(f"Ошибка: сервер ответил «{status_line}»", file=sys.stderr)
         return 1
@@ -122,11 +134,17 @@ def port_number(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Клиент задания 5: добавляет и показывает оценки.")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="адрес сервера (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="порт сервера (по умолчанию %(default)s)")
+        description="Клиент задания 5: добавляет и показывает оценки."
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help="адрес сервера (по умолчанию %(default)s)"
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="порт сервера (по умолчанию %(default)s)",
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="КОМАНДА")
     add = commands.add_parser("add", help="добавить оценку: add ДИСЦИПЛИНА ОЦЕНКА")
     add.add_argument("discipline", metavar="ДИСЦИПЛИНА", help="название дисциплины")
@@ -146,12 +164,18 @@ def main(argv: list[str] | None = None) -> int:
         print("Прервано.", file=sys.stderr)
         return 0
     except ConnectionRefusedError:
-        print(f"Ошибка: {address} не принимает соединения — сервер запущен?", file=sys.stderr)
+        print(
+            f"Ошибка: {address} не принимает соединения — сервер запущен?",
+            file=sys.stderr,
+        )
     except TimeoutError:
         print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
     except OSError as error:
-        print(f"Ошибка: нет связи с {address}: {error.strerror or error}", file=sys.stderr)
-    except ValueError as error:  # битый HTTP-ответ, не-JSON или не журнал в /grades.json
+        print(
+            f"Ошибка: нет связи с {address}: {error.strerror or error}", file=sys.stderr
+        )
+    except ValueError as error:
+        # Битый HTTP-ответ, не-JSON или не журнал в /grades.json.
         print(f"Ошибка: непонятный ответ сервера: {error}", file=sys.stderr)
     return 1
 

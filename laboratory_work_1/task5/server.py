@@ -52,16 +52,20 @@ from urllib.parse import parse_qs
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
-HERE = Path(__file__).resolve().parent  # файлы ищем рядом с server.py, а не в текущей папке
+# Файлы ищем рядом с server.py, а не в текущей папке.
+HERE = Path(__file__).resolve().parent
 TEMPLATE_FILE = HERE / "index.html"
 DEFAULT_DATA_FILE = HERE / "grades.json"
-MAX_HEAD_BYTES = 8 * 1024  # строка запроса + заголовки + пустая строка; больше — ответ 431
+# Строка запроса + заголовки + пустая строка; больше — ответ 431.
+MAX_HEAD_BYTES = 8 * 1024
 MAX_BODY_BYTES = 10 * 1024  # тело POST; больше — ответ 413
 MAX_DISCIPLINE_LENGTH = 100  # символов в названии дисциплины
 GRADES = (2, 3, 4, 5)  # допустимые оценки
-GRADE_BY_TEXT = {str(grade): grade for grade in GRADES}  # «5» → 5; «05», «5.0», «пять» — нет
+# «5» → 5; «05», «5.0», «пять» — нет.
+GRADE_BY_TEXT = {str(grade): grade for grade in GRADES}
 READ_TIMEOUT = 10.0  # секунд ждём очередной кусок запроса
-LINGER_TIMEOUT = 1.0  # секунд ждём очередной кусок, дочитывая лишнее после ответа (finish())
+# Секунд ждём очередной кусок, дочитывая лишнее после ответа (finish()).
+LINGER_TIMEOUT = 1.0
 LINGER_BYTES = 64 * 1024  # и не больше стольких байтов
 LINGER_SECONDS = 2.0  # и не дольше стольких секунд в сумме
 RECV_SIZE = 4096
@@ -109,7 +113,9 @@ class Response:
 class HttpError(Exception):
     """Запрос не обслужить: готовый ответ-ошибка с коротким пояснением."""
 
-    def __init__(self, status: HTTPStatus, message: str, headers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, status: HTTPStatus, message: str, headers: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         text = f"{status.value} {status.phrase}: {message}\n"
         self.response = Response(status, text.encode("utf-8"), TEXT_TYPE, headers)
@@ -121,11 +127,14 @@ class JournalError(Exception):
 
 # --- хранение -----------------------------------------------------------------
 
+
 def is_journal(data: object) -> bool:
     """Похоже ли прочитанное из JSON на журнал: {"дисциплина": [оценки 2..5], …}."""
     return isinstance(data, dict) and all(
-        isinstance(marks, list) and len(marks) > 0
-        and all(type(mark) is int and mark in GRADES for mark in marks)  # не True и не 4.0
+        isinstance(marks, list)
+        and len(marks) > 0
+        # type(mark) is int: не True и не 4.0
+        and all(type(mark) is int and mark in GRADES for mark in marks)
         for marks in data.values()
     )
 
@@ -137,17 +146,22 @@ def load_grades(path: Path) -> dict[str, list[int]] | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise JournalError(f"не удалось прочитать файл оценок {path}: {error.strerror}") from None
+        raise JournalError(
+            f"не удалось прочитать файл оценок {path}: {error.strerror}"
+        ) from None
     except ValueError as error:  # и JSONDecodeError, и UnicodeDecodeError
         raise JournalError(f"файл оценок {path} повреждён ({error})") from None
     if not is_journal(data):
-        raise JournalError(f"в файле {path} не журнал: нужен объект "
-                           f"{{\"дисциплина\": [оценки от 2 до 5], …}}")
+        raise JournalError(
+            f"в файле {path} не журнал: нужен объект "
+            f'{{"дисциплина": [оценки от 2 до 5], …}}'
+        )
     return data
 
 
 def sync_directory(folder: Path) -> None:
-    """fsync папки: новое имя файла — запись в папке, и её тоже надо сбросить на диск."""
+    """fsync папки: новое имя файла — запись в папке, и её тоже надо сбросить
+    на диск."""
     if sys.platform == "win32":
         return  # на Windows папку через os.open не открыть; этот шаг там пропускаем
     descriptor = os.open(folder, os.O_RDONLY)
@@ -158,7 +172,8 @@ def sync_directory(folder: Path) -> None:
 
 
 def save_grades(path: Path, grades: dict[str, list[int]]) -> None:
-    """Записывает журнал атомарно: временный файл рядом → fsync → os.replace → fsync папки."""
+    """Записывает журнал атомарно: временный файл рядом → fsync → os.replace →
+    fsync папки."""
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "w", encoding="utf-8") as file:
         json.dump(grades, file, ensure_ascii=False, indent=2)
@@ -186,13 +201,16 @@ class Journal:
         # словарь, запишут каждый свою версию, и одна оценка потеряется.
         with self._lock:
             updated = dict(self._grades)
-            # Новый список, а не append: старый снимок могут сейчас читать другие потоки.
+            # Новый список, а не append: старый снимок могут сейчас читать
+            # другие потоки.
             updated[discipline] = updated.get(discipline, []) + [grade]
             save_grades(self.path, updated)  # сначала на диск…
-            self._grades = updated  # …потом в память: если запись упала, журнал не изменился
+            # …потом в память: если запись упала, журнал не изменился.
+            self._grades = updated
 
 
 # --- HTTP: чтение запроса -------------------------------------------------------
+
 
 def read_head(conn: socket.socket) -> tuple[bytes, bytes]:
     """Читает запрос до пустой строки; возвращает голову и начало тела."""
@@ -204,11 +222,14 @@ def read_head(conn: socket.socket) -> tuple[bytes, bytes]:
             raise ConnectionError("клиент ушёл, не прислав запрос целиком")
         received += chunk
     end = HEAD_END.search(received)
-    # Последний кусок мог перевалить за предел: меряем саму голову, а не только накопленное.
+    # Последний кусок мог перевалить за предел: меряем саму голову,
+    # а не только накопленное.
     if end is None or end.end() > MAX_HEAD_BYTES:
-        raise HttpError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
-                        f"голова запроса длиннее {MAX_HEAD_BYTES} байт")
-    return received[:end.start()], received[end.end():]
+        raise HttpError(
+            HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE,
+            f"голова запроса длиннее {MAX_HEAD_BYTES} байт",
+        )
+    return received[: end.start()], received[end.end() :]
 
 
 def parse_head(head: bytes, body_start: bytes) -> Request:
@@ -219,8 +240,10 @@ def parse_head(head: bytes, body_start: bytes) -> Request:
     request_line, *header_lines = text.split("\n")
     match = REQUEST_LINE.fullmatch(request_line)
     if match is None:
-        raise HttpError(HTTPStatus.BAD_REQUEST,
-                        "строка запроса должна выглядеть как «GET / HTTP/1.1»")
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST,
+            "строка запроса должна выглядеть как «GET / HTTP/1.1»",
+        )
     method, target, _version = match.groups()
     headers = {}
     for line in header_lines:
@@ -238,11 +261,15 @@ def read_body(conn: socket.socket, request: Request) -> bytes:
     if length_text is None:
         raise HttpError(HTTPStatus.LENGTH_REQUIRED, "нужен заголовок Content-Length")
     if not (length_text.isascii() and length_text.isdigit()):
-        raise HttpError(HTTPStatus.BAD_REQUEST, "Content-Length должен быть целым числом байтов")
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST, "Content-Length должен быть целым числом байтов"
+        )
     length = int(length_text)
     if length > MAX_BODY_BYTES:
-        raise HttpError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"тело запроса длиннее {MAX_BODY_BYTES} байт")
+        raise HttpError(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"тело запроса длиннее {MAX_BODY_BYTES} байт",
+        )
     body = request.body_start
     while len(body) < length:
         chunk = conn.recv(RECV_SIZE)
@@ -254,12 +281,15 @@ def read_body(conn: socket.socket, request: Request) -> bytes:
 
 # --- страница и форма -------------------------------------------------------------
 
+
 def parse_form(body: bytes) -> tuple[str, str]:
     """Из тела формы — дисциплина и оценка в виде текста (ещё не проверенные)."""
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, errors="strict")
     except ValueError:  # не UTF-8 — ни в самом теле, ни в %XX
-        raise HttpError(HTTPStatus.BAD_REQUEST, "тело формы должно быть в UTF-8") from None
+        raise HttpError(
+            HTTPStatus.BAD_REQUEST, "тело формы должно быть в UTF-8"
+        ) from None
     # split() без аргументов режет по любым пробелам и переводам строк: лишние — прочь.
     discipline = " ".join(fields.get("discipline", [""])[0].split())
     grade_text = fields.get("grade", [""])[0].strip()
@@ -287,18 +317,27 @@ def render_rows(grades: dict[str, list[int]]) -> str:
     for discipline, marks in grades.items():
         average = f"{sum(marks) / len(marks):.2f}".replace(".", ",")  # 4,50 — по-русски
         marks_text = ", ".join(str(mark) for mark in marks)
-        rows.append(f"<tr><td>{html.escape(discipline)}</td>"
-                    f"<td>{marks_text}</td><td>{average}</td></tr>")
-    return "\n      ".join(rows)  # с отступом, как в шаблоне: исходник страницы читается
+        rows.append(
+            f"<tr><td>{html.escape(discipline)}</td>"
+            f"<td>{marks_text}</td><td>{average}</td></tr>"
+        )
+    # С отступом, как в шаблоне: исходник страницы читается.
+    return "\n      ".join(rows)
 
 
-def render_page(template: Template, grades: dict[str, list[int]],
-                message: str = "", discipline: str = "", grade_text: str = "") -> bytes:
+def render_page(
+    template: Template,
+    grades: dict[str, list[int]],
+    message: str = "",
+    discipline: str = "",
+    grade_text: str = "",
+) -> bytes:
     """Страница журнала; всё пользовательское — через html.escape."""
     message_html = f'<p class="error">{html.escape(message)}</p>' if message else ""
     page = template.substitute(
         message=message_html,
-        discipline=html.escape(discipline),  # escape заменяет и кавычки: из value="…" не выйти
+        # escape заменяет и кавычки: из value="…" не выйти.
+        discipline=html.escape(discipline),
         grade=html.escape(grade_text),
         rows=render_rows(grades),
     )
@@ -307,8 +346,10 @@ def render_page(template: Template, grades: dict[str, list[int]],
 
 # --- HTTP: ответы -------------------------------------------------------------
 
-def add_grade(conn: socket.socket, request: Request,
-              journal: Journal, template: Template) -> Response:
+
+def add_grade(
+    conn: socket.socket, request: Request, journal: Journal, template: Template
+) -> Response:
     """POST /: проверить форму, сохранить оценку, перенаправить на страницу."""
     discipline, grade_text = parse_form(read_body(conn, request))
     problem = check_form(discipline, grade_text)
@@ -319,28 +360,42 @@ def add_grade(conn: socket.socket, request: Request,
         journal.add(discipline, GRADE_BY_TEXT[grade_text])
     except OSError as error:
         logging.error("Не удалось записать %s: %s", journal.path, error)
-        raise HttpError(HTTPStatus.INTERNAL_SERVER_ERROR, "не удалось сохранить оценку") from None
+        raise HttpError(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "не удалось сохранить оценку"
+        ) from None
     saved = "Оценка сохранена.\n".encode("utf-8")
-    return Response(HTTPStatus.SEE_OTHER, saved, TEXT_TYPE, ("Location: /",))  # иди на страницу
+    # Location: / — иди на страницу.
+    return Response(HTTPStatus.SEE_OTHER, saved, TEXT_TYPE, ("Location: /",))
 
 
-def route(conn: socket.socket, request: Request,
-          journal: Journal, template: Template) -> Response:
+def route(
+    conn: socket.socket, request: Request, journal: Journal, template: Template
+) -> Response:
     """Выбирает ответ по пути и методу; на HEAD — тот же ответ, что на GET."""
     if request.path == "/grades.json":
         if request.method not in ("GET", "HEAD"):
-            raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED,
-                            f"метод {request.method} не поддерживается", ("Allow: GET, HEAD",))
-        body = json.dumps(journal.grades(), ensure_ascii=False, indent=2).encode("utf-8")
+            raise HttpError(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                f"метод {request.method} не поддерживается",
+                ("Allow: GET, HEAD",),
+            )
+        body = json.dumps(journal.grades(), ensure_ascii=False, indent=2).encode(
+            "utf-8"
+        )
         return Response(HTTPStatus.OK, body, JSON_TYPE)
     if request.path != "/":
         raise HttpError(HTTPStatus.NOT_FOUND, "такой страницы нет")
     if request.method in ("GET", "HEAD"):
-        return Response(HTTPStatus.OK, render_page(template, journal.grades()), HTML_TYPE)
+        return Response(
+            HTTPStatus.OK, render_page(template, journal.grades()), HTML_TYPE
+        )
     if request.method == "POST":
         return add_grade(conn, request, journal, template)
-    raise HttpError(HTTPStatus.METHOD_NOT_ALLOWED, f"метод {request.method} не поддерживается",
-                    ("Allow: GET, HEAD, POST",))
+    raise HttpError(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"метод {request.method} не поддерживается",
+        ("Allow: GET, HEAD, POST",),
+    )
 
 
 def finish(conn: socket.socket) -> None:
@@ -354,7 +409,8 @@ def finish(conn: socket.socket) -> None:
     try:
         conn.shutdown(socket.SHUT_WR)
         conn.settimeout(LINGER_TIMEOUT)
-        deadline = time.monotonic() + LINGER_SECONDS  # и капающий по байту клиент не держит поток
+        # Общий срок: и капающий по байту клиент не держит поток.
+        deadline = time.monotonic() + LINGER_SECONDS
         drained = 0
         while drained < LINGER_BYTES and time.monotonic() < deadline:
             chunk = conn.recv(RECV_SIZE)
@@ -365,8 +421,9 @@ def finish(conn: socket.socket) -> None:
         pass  # клиент уже ушёл или молчит — ответ всё равно отправлен
 
 
-def serve_client(conn: socket.socket, address: tuple[str, int],
-                 journal: Journal, template: Template) -> None:
+def serve_client(
+    conn: socket.socket, address: tuple[str, int], journal: Journal, template: Template
+) -> None:
     """Обслуживает одно соединение (в своём потоке): запрос, ответ, закрытие."""
     peer = f"{address[0]}:{address[1]}"
     with conn:
@@ -375,7 +432,10 @@ def serve_client(conn: socket.socket, address: tuple[str, int],
             request_line, method = "-", "-"  # пока строка запроса не разобрана
             try:
                 request = parse_head(*read_head(conn))
-                request_line, method = f"{request.method} {request.target}", request.method
+                request_line, method = (
+                    f"{request.method} {request.target}",
+                    request.method,
+                )
                 response = route(conn, request, journal, template)
             except HttpError as error:
                 response = error.response
@@ -383,19 +443,23 @@ def serve_client(conn: socket.socket, address: tuple[str, int],
             logging.info("%s %s → %d", peer, request_line, response.status)
             finish(conn)
         except TimeoutError:
-            logging.info("%s молчит дольше %g с — закрываем соединение", peer, READ_TIMEOUT)
+            logging.info(
+                "%s молчит дольше %g с — закрываем соединение", peer, READ_TIMEOUT
+            )
         except OSError as error:
             logging.info("%s: соединение оборвалось (%s)", peer, error)
 
 
 # --- запуск -------------------------------------------------------------------
 
+
 def open_listener(host: str, port: int) -> socket.socket:
     """Создаёт слушающий TCP-сокет."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         if sys.platform != "win32":
-            # Перезапуск сразу после остановки: старые соединения в TIME_WAIT не держат порт.
+            # Перезапуск сразу после остановки: старые соединения в TIME_WAIT
+            # не держат порт.
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen()
@@ -415,41 +479,70 @@ def port_number(text: str) -> int:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Веб-сервер задания 5: журнал оценок, форма (POST) и страница (GET).")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="адрес, на котором слушать (по умолчанию %(default)s)")
-    parser.add_argument("--port", type=port_number, default=DEFAULT_PORT,
-                        help="TCP-порт (по умолчанию %(default)s; 0 — любой свободный)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA_FILE, metavar="ПУТЬ",
-                        help="JSON-файл с оценками (по умолчанию grades.json рядом с server.py)")
+        description="Веб-сервер задания 5: журнал оценок, форма (POST) "
+        "и страница (GET)."
+    )
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help="адрес, на котором слушать (по умолчанию %(default)s)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=DEFAULT_PORT,
+        help="TCP-порт (по умолчанию %(default)s; 0 — любой свободный)",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA_FILE,
+        metavar="ПУТЬ",
+        help="JSON-файл с оценками (по умолчанию grades.json рядом с server.py)",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
-                        datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%H:%M:%S",
+    )
     try:
         template = Template(TEMPLATE_FILE.read_text(encoding="utf-8"))
     except OSError as error:
-        print(f"Ошибка: не удалось прочитать шаблон {TEMPLATE_FILE}: {error.strerror}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось прочитать шаблон {TEMPLATE_FILE}: {error.strerror}",
+            file=sys.stderr,
+        )
         return 1
     try:
         grades = load_grades(args.data)
     except JournalError as error:
-        print(f"Ошибка: {error}. Исправьте или удалите файл — сервер его не перезапишет.",
-              file=sys.stderr)
+        print(
+            f"Ошибка: {error}. Исправьте или удалите файл — сервер его не перезапишет.",
+            file=sys.stderr,
+        )
         return 1
     try:
         listener = open_listener(args.host, args.port)
     except OSError as error:
-        print(f"Ошибка: не удалось занять {args.host}:{args.port}: {error.strerror or error}",
-              file=sys.stderr)
+        print(
+            f"Ошибка: не удалось занять {args.host}:{args.port}: "
+            f"{error.strerror or error}",
+            file=sys.stderr,
+        )
         return 1
     host, port = listener.getsockname()
-    logging.info("Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
-                 host, port, host, port)
+    logging.info(
+        "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
+        host,
+        port,
+        host,
+        port,
+    )
     if grades is None:
         logging.warning("Файла %s нет — начинаем с пустого журнала", args.data)
         grades = {}
@@ -462,8 +555,11 @@ def main(argv: list[str] | None = None) -> int:
                 conn, address = listener.accept()
                 # Поток-демон не держит процесс при остановке; файл при этом не
                 # пострадает: запись атомарна (в худшем случае останется .tmp).
-                threading.Thread(target=serve_client, args=(conn, address, journal, template),
-                                 daemon=True).start()
+                threading.Thread(
+                    target=serve_client,
+                    args=(conn, address, journal, template),
+                    daemon=True,
+                ).start()
         except KeyboardInterrupt:
             logging.info("Сервер остановлен.")
     return 0
