@@ -436,6 +436,43 @@ def test_lab_code_outside_a_fence_and_misindented_directive(tmp_path):
     assert [p.kind for p in structural(tmp_path)] == [snippets.INDENT]
 
 
+@pytest.mark.parametrize(
+    "ranges, spec, words",
+    [
+        (
+            [(1, 4), (5, 8), (11, 14), (17, 30), (33, 39)],
+            f"{MOD}:5:8",
+            "диапазон 5:8 начинается с пустой строки 5: Markdown отбрасывает пустую "
+            "первую строку блока — номера строк на сайте сдвинутся на одну",
+        ),
+        (
+            [(1, 10), (11, 14), (17, 30), (33, 39)],
+            f"{MOD}:1:10",
+            "диапазон 1:10 кончается пустой строкой 10: Markdown отбрасывает пустую "
+            "последнюю строку блока — на сайте её не будет",
+        ),
+    ],
+)
+def test_range_may_not_start_or_end_on_a_blank_line(tmp_path, ranges, spec, words):
+    make_tree(tmp_path, page(*mod_blocks(ranges)))
+    problems = structural(tmp_path)
+    assert [str(p) for p in problems] == [
+        f'docs/page.md:{page_line(tmp_path, spec)}: {words} [--8<-- "{spec}"]'
+    ]
+    assert problems[0].kind == snippets.BLANK_EDGE
+    # это ошибка структуры: замок не пишется
+    assert [p.kind for p in snippets.lock(tmp_path).problems] == [snippets.BLANK_EDGE]
+
+
+def test_blank_edges_of_a_markdown_include_do_not_matter(tmp_path):
+    # кусок Markdown вне блока кода: пустая строка по краям номеров не сдвигает
+    make_tree(tmp_path, page(*mod_blocks()) + '\n--8<-- "docs/part.md"\n')
+    (tmp_path / "docs" / "part.md").write_text(
+        "\n| a | b |\n|---|---|\n\n", encoding="utf-8"
+    )
+    assert structural(tmp_path) == []
+
+
 # ---------------------------------------------------------------- пункт 4: покрытие
 
 
@@ -444,9 +481,11 @@ def test_gap_in_the_middle_and_at_the_end(tmp_path):
     problems = structural(tmp_path)
     assert [str(p) for p in problems] == [
         f"docs/page.md:{page_line(tmp_path, ':17:30')}: "
-        f'строки 11–14 файла {MOD} не показаны на странице [--8<-- "{MOD}:17:30"]',
+        f"строки 11–14 файла {MOD} не показаны на странице "
+        f'(первая: «def greet(name):») [--8<-- "{MOD}:17:30"]',
         f"docs/page.md:{page_line(tmp_path, ':33:38')}: "
-        f'строка 39 файла {MOD} не показана на странице [--8<-- "{MOD}:33:38"]',
+        f"строка 39 файла {MOD} не показана на странице "
+        f'(«return 0») [--8<-- "{MOD}:33:38"]',
     ]
     assert {p.kind for p in problems} == {snippets.GAP}
 
@@ -483,9 +522,161 @@ def test_coverage_is_per_page_and_per_file(tmp_path):
     problems = structural(tmp_path)
     assert {(p.path, p.kind) for p in problems} == {("docs/other.md", snippets.GAP)}
     assert [p.message for p in problems] == [
-        f"строки 1–8 файла {MOD} не показаны на странице",
-        f"строки 17–39 файла {MOD} не показаны на странице",
+        f"строки 1–8 файла {MOD} не показаны на странице "
+        '(первая: «"""Модуль для проверки стража.»)',
+        f"строки 17–39 файла {MOD} не показаны на странице (первая: «@decorator_one»)",
     ]
+
+
+# ------------------------------------------------ пункт 4: страница-шаг (builds-on)
+
+BASE = "laboratory_work_1/task9/base"
+BASE_MOD = f"{BASE}/mod.py"
+MARKER = f"<!-- snippets: builds-on {BASE} -->"
+
+
+def base_text(*changes: tuple[int, str | None], cut_after: int | None = None) -> str:
+    """mod.py предыдущего шага: строки MOD_LINES с заменами (номер, текст) и без
+    строк после cut_after."""
+    lines = list(MOD_LINES[:cut_after] if cut_after else MOD_LINES)
+    for number, text in changes:
+        lines[number - 1] = text
+    return "\n".join(lines) + "\n"
+
+
+# На предыдущем шаге приветствие было другим (строка 13), а main не было (31–39).
+STEP_BASE = base_text((13, '    message = "Здравствуй, " + name'), cut_after=30)
+
+
+def step_tree(root: Path, ranges, base: str = STEP_BASE, marker: str = MARKER) -> Path:
+    """Страница-шаг: пометка builds-on и блоки mod.py по диапазонам."""
+    make_tree(root, marker + "\n\n" + page(*mod_blocks(ranges)))
+    (root / BASE).mkdir(parents=True, exist_ok=True)
+    (root / BASE_MOD).write_text(base, encoding="utf-8")
+    return root
+
+
+def test_step_page_shows_only_the_changed_lines(tmp_path):
+    # изменились строки 13 и 31–39 (пустые 31–32 показывать не нужно)
+    step_tree(tmp_path, [(13, 13), (33, 39)])
+    assert structural(tmp_path) == []
+    assert snippets.lock(tmp_path).problems == []
+    assert snippets.check(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        MOD_RANGES,  # весь файл, как на обычной странице
+        [(11, 14), (33, 39)],  # изменённая строка вместе с неизменной функцией
+        [(13, 14), (30, 39)],  # одинаковые строки по краям диапазонов
+    ],
+)
+def test_step_page_may_show_unchanged_lines_too(tmp_path, ranges):
+    step_tree(tmp_path, ranges)
+    assert structural(tmp_path) == []
+
+
+def test_step_page_must_show_every_changed_line(tmp_path):
+    step_tree(tmp_path, [(33, 39)])
+    problems = structural(tmp_path)
+    assert [str(p) for p in problems] == [
+        f"docs/page.md:{page_line(tmp_path, ':33:39')}: строка 13 файла {MOD} "
+        f"изменилась по сравнению с {BASE_MOD}, но не показана на странице "
+        f'(«message = "Привет, " + name») [--8<-- "{MOD}:33:39"]'
+    ]
+    assert problems[0].kind == snippets.GAP
+
+    step_tree(tmp_path, [(11, 14)])
+    assert [p.message for p in structural(tmp_path)] == [
+        f"строки 33–39 файла {MOD} изменились по сравнению с {BASE_MOD}, "
+        "но не показаны на странице (первая: «def main():»)"
+    ]
+
+    # пропуск, в котором изменённые строки перемежаются одинаковыми
+    base = base_text((12, '    """Здравствуй."""'), (14, "    return message + '!'"))
+    step_tree(tmp_path, [(17, 30)], base=base)
+    assert [p.message for p in structural(tmp_path)] == [
+        f"строки 12, 14 файла {MOD} изменились по сравнению с {BASE_MOD}, "
+        'но не показаны на странице (первая: «"""Приветствие."""»)'
+    ]
+
+
+def test_step_page_still_shows_whole_statements(tmp_path):
+    # на предыдущем шаге у декоратора был другой аргумент: изменилась строка 19,
+    # она внутри заголовка decorated (17–24) — показать её можно только с ним
+    base = base_text((19, '    "другой аргумент",'))
+    step_tree(tmp_path, [(19, 19)], base=base)
+    assert [p.message for p in structural(tmp_path)] == [
+        "начало 19 режет оператор в строках 17–24 "
+        "(заголовок def decorated «@decorator_one»)",
+        "конец 19 режет оператор в строках 17–24 "
+        "(заголовок def decorated «@decorator_one»)",
+    ]
+    step_tree(tmp_path, [(17, 24)], base=base)
+    assert structural(tmp_path) == []
+
+
+def test_file_without_a_pair_on_the_previous_step_is_covered_whole(tmp_path):
+    # index.html есть на этом шаге, но не на предыдущем: нужен целиком
+    make_tree(
+        tmp_path,
+        MARKER
+        + "\n\n"
+        + page(block(f"{MOD}:13:13"), block(f"{MOD}:33:39"), block(f"{HTML}:1:3")),
+    )
+    (tmp_path / BASE).mkdir()
+    (tmp_path / BASE_MOD).write_text(STEP_BASE, encoding="utf-8")
+    problems = structural(tmp_path)
+    assert [p.message for p in problems] == [
+        f"строки 4–5 файла {HTML} не показаны на странице "
+        "(первая: «<body><p>Привет</p></body>»)"
+    ]
+
+
+def test_marker_folder_must_exist(tmp_path):
+    # страница показывает кусок файла, но о пропусках не говорим: база неизвестна
+    marker = "<!-- snippets: builds-on laboratory_work_1/task9/nope -->"
+    step_tree(tmp_path, [(33, 39)], marker=marker)
+    problems = structural(tmp_path)
+    assert [str(p) for p in problems] == [
+        "docs/page.md:1: папка из пометки builds-on не найдена: "
+        f"laboratory_work_1/task9/nope [{marker}]"
+    ]
+    assert problems[0].kind == snippets.BAD_MARKER
+    assert snippets.lock(tmp_path).problems == problems
+
+    # файл вместо папки — тоже ошибка
+    step_tree(tmp_path, [(33, 39)], marker=f"<!-- snippets: builds-on {BASE_MOD} -->")
+    assert [p.kind for p in structural(tmp_path)] == [snippets.BAD_MARKER]
+
+
+def test_one_marker_per_page_in_the_exact_form(tmp_path):
+    second = "<!-- snippets: builds-on laboratory_work_1 -->"
+    step_tree(tmp_path, [(13, 13), (33, 39)], marker=f"{MARKER}\n\n{second}")
+    problems = structural(tmp_path)
+    assert [str(p) for p in problems] == [
+        "docs/page.md:3: вторая пометка builds-on на странице (первая — в строке 1): "
+        f"страница строится ровно на одном предыдущем шаге [{second}]"
+    ]
+    assert problems[0].kind == snippets.TWO_MARKERS
+
+    typo = f"<!-- snippets: build-on {BASE} -->"
+    step_tree(tmp_path, [(13, 13), (33, 39)], marker=typo)
+    problems = structural(tmp_path)
+    assert [(p.kind, p.line, p.message) for p in problems] == [
+        (
+            snippets.BAD_MARKER,
+            1,
+            "пометка не разобрана: нужна форма "
+            "«<!-- snippets: builds-on папка/от/корня -->»",
+        )
+    ]
+
+    # пометка в блоке кода — пример текста, а не пометка
+    example = f"```markdown\n{MARKER}\n```"
+    step_tree(tmp_path, [(13, 13), (33, 39)], marker=example)
+    assert [p.kind for p in structural(tmp_path)] == [snippets.GAP, snippets.GAP]
 
 
 # ---------------------------------------------------------------- пункт 5: замок
@@ -646,9 +837,9 @@ def test_fix_after_lines_removed_past_the_end(tmp_path):
         ((17, 30), (15, 28)),
         ((33, 39), (31, 37)),
     ]
-    # первый диапазон (1:8) потерял import — это
-    # меняет текст, и его должен перечитать человек
-    assert [p.kind for p in problems] == [snippets.CHANGED]
+    # первый диапазон (1:8) потерял import — это меняет текст, и его должен
+    # перечитать человек; к тому же теперь он кончается пустой строкой 8
+    assert [p.kind for p in problems] == [snippets.BLANK_EDGE, snippets.CHANGED]
 
 
 def test_fix_takes_the_nearest_place_and_refuses_a_tie(tmp_path):
@@ -676,6 +867,53 @@ def test_fix_takes_the_nearest_place_and_refuses_a_tie(tmp_path):
         "поправьте диапазон вручную и запустите `python tools/snippets.py lock` "
         '[--8<-- "extra/demo.py:3:4"]'
     ]
+
+
+def test_fix_never_moves_a_range_onto_a_blank_edge(tmp_path):
+    # замок записан до правила о пустых краях: диапазон 5:8 начинается пустой строкой
+    ranges = [(1, 4), (5, 8), (11, 14), (17, 30), (33, 39)]
+    make_tree(tmp_path, page(*mod_blocks(ranges)))
+    entries = [
+        {
+            "page": "docs/page.md",
+            "file": MOD,
+            "ordinal": ordinal,
+            "start": a,
+            "end": b,
+            "sha256": hashlib.sha256(
+                "\n".join(MOD_LINES[a - 1 : b]).encode()
+            ).hexdigest(),
+        }
+        for ordinal, (a, b) in enumerate(ranges, 1)
+    ]
+    (tmp_path / "docs" / "snippets.lock").write_text(
+        snippets.render_lock(entries), encoding="utf-8"
+    )
+    (tmp_path / MOD).write_text("\n" + MOD_TEXT, encoding="utf-8")
+    fixes, problems = snippets.fix(tmp_path)
+    # 5:8 переехал бы на 6:9 — с пустой первой строкой; его оставляем человеку
+    assert [(f.old, f.new) for f in fixes] == [
+        ((1, 4), (2, 5)),
+        ((11, 14), (12, 15)),
+        ((17, 30), (18, 31)),
+        ((33, 39), (34, 40)),
+    ]
+    line = page_line(tmp_path, ":5:8")
+    # 5:8 теперь кончается пустой строкой 8 (и режет строку документации)
+    assert (snippets.BLANK_EDGE, line) in [(p.kind, p.line) for p in problems]
+    moved = [p for p in problems if p.kind == snippets.MOVED]
+    assert [p.line for p in moved] == [line]
+    assert moved[0].message == (
+        "код сдвинулся: строки 6–9, но такой диапазон начинается или кончается "
+        "пустой строкой: выберите диапазон без пустых строк по краям и запустите "
+        "`python tools/snippets.py lock`"
+    )
+    assert all(
+        not snippets.blank_edges(
+            (tmp_path / MOD).read_text(encoding="utf-8").split("\n"), *f.new
+        )
+        for f in fixes
+    )
 
 
 # ---------------------------------------------------------------- настоящий репозиторий

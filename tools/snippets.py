@@ -21,10 +21,21 @@ pymdownx молча рисует пустой блок, если диапазо�
    функции, допустим: длинную функцию страница разбирает по частям.
 3. Вокруг директивы — блок кода ``` или ~~~, в нём только эта директива, а
    `linenums="N"` совпадает с началом диапазона: номера строк на сайте —
-   настоящие номера строк файла.
+   настоящие номера строк файла. Первая и последняя строки диапазона не пустые:
+   Markdown отбрасывает пустую первую строку блока — номера строк на сайте
+   сдвинулись бы на одну (а пустая последняя просто пропала бы).
 4. Покрытие: если страница показывает файл лабораторной, то её диапазоны этого
    файла идут сверху вниз, не перекрываются и вместе показывают каждую непустую
    строку файла (пустые строки между диапазонами пропускать можно).
+   Страница-шаг строится на предыдущем шаге и говорит об этом пометкой (одной
+   на страницу, вне блоков кода; папка — от корня репозитория):
+
+       <!-- snippets: builds-on laboratory_work_1/task4/steps/01-minimal -->
+
+   Тогда для файла папка/ИМЯ, у которого есть пара в этой папке, достаточно
+   показать непустые строки, изменившиеся по сравнению с парой
+   (difflib.SequenceMatcher: вставленные и заменённые); одинаковые строки можно
+   показывать или пропускать. Файл без пары покрывается целиком, как обычно.
 5. Замок проверки docs/snippets.lock: для каждой вставки записан sha256 её
    текста в момент, когда автор перечитал объяснение рядом с кодом. Если текст
    изменился, страница могла устареть — нужен человек и `lock`. Если же код
@@ -41,14 +52,17 @@ pymdownx молча рисует пустой блок, если диапазо�
 Команды: `check` (проверить), `lock` (записать замок; отказывается, пока есть
 ошибки пунктов 1–4), `fix` (поправить сдвинувшиеся диапазоны и проверить).
 Тестам доступны функции `check(root)` (список объектов `Problem`), `lock(root)`
-(`LockResult`) и `fix(root)` (исправления и оставшиеся `Problem`). Нужна только
-стандартная библиотека.
+(`LockResult`), `fix(root)` (исправления и оставшиеся `Problem`) и
+`code_blocks(root, page)` (блоки кода страницы по порядку и какие строки какого
+файла в них вставлены — для сверки с собранным сайтом). Нужна только стандартная
+библиотека.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
 import hashlib
 import json
 import posixpath
@@ -87,6 +101,11 @@ FENCE_CLOSE = re.compile(r"^[ \t]*(?P<fence>`{3,}|~{3,})[ \t]*$")
 LINENUMS = re.compile(
     r"""\blinenums\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^\s"'}]+))"""
 )
+# Пометка страницы-шага: `<!-- snippets: builds-on папка -->` (HTML-комментарий,
+# на сайте не виден). Похожие строки разбираем, чтобы объяснить ошибку в форме.
+BUILDS_ON = re.compile(r"<!-- snippets: builds-on (?P<folder>[^\s>]+) -->")
+MARKER_LIKE = re.compile(r"^[ \t]*<!--\s*snippets\s*:")
+MARKER_FORM = "<!-- snippets: builds-on папка/от/корня -->"
 
 # Виды проблем. Пункты 1–4 — «структурные»: при них lock отказывается работать.
 MISSING = "missing"  # файла нет
@@ -96,6 +115,7 @@ ZERO_START = "zero-start"  # начало меньше 1
 REVERSED = "reversed"  # начало больше конца
 OUT_OF_RANGE = "out-of-range"  # конец за концом файла
 BLANK_RANGE = "blank-range"  # в диапазоне только пустые строки
+BLANK_EDGE = "blank-edge"  # первая или последняя строка диапазона пустая
 SYNTAX = "syntax"  # .py не разбирается
 CUT = "cut"  # граница режет оператор
 NO_FENCE = "no-fence"  # код лабораторной вне блока кода
@@ -108,6 +128,8 @@ INDENT = "indent"  # отступ директивы не равен отсту�
 GAP = "gap"  # непустые строки файла не показаны
 OVERLAP = "overlap"
 OUT_OF_ORDER = "out-of-order"
+BAD_MARKER = "bad-marker"  # пометка builds-on не разобрана или папки нет
+TWO_MARKERS = "two-markers"  # больше одной пометки builds-on на странице
 # Пункт 5 — замок проверки.
 UNREVIEWED = "unreviewed"
 CHANGED = "changed"
@@ -445,12 +467,30 @@ class Directive:
 
 
 @dataclass
+class Marker:
+    """Пометка `<!-- snippets: builds-on папка -->`: страница — шаг после папки."""
+
+    index: int  # номер строки на странице (с нуля)
+    text: str  # строка пометки без отступа
+    folder: str  # папка как написана
+
+    @property
+    def line(self) -> int:
+        return self.index + 1
+
+
+@dataclass
 class Page:
     path: str  # относительно корня, через /
     lines: list[str]  # строки как в файле (с \r, если он есть)
     directives: list[Directive]
     fences: list[Fence]
     problems: list[Problem]
+    markers: list[Marker] = field(default_factory=list)
+    # Заполняет проверка пометок: папка предыдущего шага (нормализованная)
+    # и признак, что пометка ошибочна (тогда покрытие страницы не проверяется).
+    builds_on: str | None = None
+    marker_error: bool = False
 
 
 def parse_spec(directive: Directive) -> None:
@@ -486,6 +526,7 @@ def parse_page(path: str, text: str) -> Page:
     directives: list[Directive] = []
     fences: list[Fence] = []
     problems: list[Problem] = []
+    markers: list[Marker] = []
     fence: Fence | None = None
     for index, raw in enumerate(lines):
         line = raw[:-1] if raw.endswith("\r") else raw
@@ -524,6 +565,22 @@ def parse_page(path: str, text: str) -> Page:
                 continue
             fence.content.append(index)
 
+        if fence is None and MARKER_LIKE.match(line):
+            # Пометка действует только вне блока кода: в блоке это пример текста.
+            marker = BUILDS_ON.fullmatch(line.strip())
+            if marker:
+                markers.append(Marker(index, line.strip(), marker["folder"]))
+            else:
+                problems.append(
+                    Problem(
+                        path,
+                        index + 1,
+                        f"пометка не разобрана: нужна форма «{MARKER_FORM}»",
+                        BAD_MARKER,
+                        line.strip(),
+                    )
+                )
+            continue
         if not SNIPPET_LIKE.match(line):
             continue
         match = SNIPPET_LINE.match(line)
@@ -565,7 +622,7 @@ def parse_page(path: str, text: str) -> Page:
         if directive.lockable:
             counters[directive.path] = counters.get(directive.path, 0) + 1
             directive.ordinal = counters[directive.path]
-    return Page(path, lines, directives, fences, problems)
+    return Page(path, lines, directives, fences, problems, markers)
 
 
 class Site:
@@ -717,30 +774,135 @@ def check_range(site: Site, directive: Directive) -> list[Problem]:
                 )
             ]
     directive.range_ok = True
-    if not (source.is_python and directive.fence is not None):
-        return []
+    if directive.fence is None:
+        return []  # вставка куска Markdown: пустые строки по краям ему не вредят
+    problems = [
+        directive.problem(message, BLANK_EDGE)
+        for message in blank_edges(source.lines, start, end, directive.whole)
+    ]
+    if not source.is_python:
+        return problems
     if source.syntax_error:
-        return [directive.problem(source.syntax_error, SYNTAX)]
-    return [
+        return problems + [directive.problem(source.syntax_error, SYNTAX)]
+    return problems + [
         directive.problem(message, CUT) for message in cut_problems(source, start, end)
     ]
+
+
+def blank_edges(
+    lines: list[str], start: int, end: int, whole: bool = False
+) -> list[str]:
+    """Сообщения о пустой первой или последней строке вставки в блок кода."""
+    what = "файл" if whole else f"диапазон {start}:{end}"
+    messages = []
+    if is_blank(lines[start - 1]):
+        messages.append(
+            f"{what} начинается с пустой строки {start}: Markdown отбрасывает "
+            "пустую первую строку блока — номера строк на сайте сдвинутся на одну"
+        )
+    if is_blank(lines[end - 1]):
+        messages.append(
+            f"{what} кончается пустой строкой {end}: Markdown отбрасывает "
+            "пустую последнюю строку блока — на сайте её не будет"
+        )
+    return messages
 
 
 # ---------------------------------------------------------------- пункт 4
 
 
+def check_markers(site: Site, page: Page) -> list[Problem]:
+    """Пометка builds-on: одна на странице, папка есть в репозитории.
+
+    Заполняет page.builds_on; при ошибке ставит page.marker_error — тогда покрытие
+    страницы не проверяется: без верной базы оно дало бы лишь ворох ложных пропусков.
+    """
+    page.marker_error = any(p.kind == BAD_MARKER for p in page.problems)
+    if not page.markers:
+        return []
+    problems = []
+    first = page.markers[0]
+    for extra in page.markers[1:]:
+        problems.append(
+            Problem(
+                page.path,
+                extra.line,
+                "вторая пометка builds-on на странице "
+                f"(первая — в строке {first.line}): "
+                "страница строится ровно на одном предыдущем шаге",
+                TWO_MARKERS,
+                extra.text,
+            )
+        )
+    folder = posixpath.normpath(first.folder)
+    if folder.startswith("../") or folder == ".." or posixpath.isabs(folder):
+        message = f"папка из пометки builds-on ведёт за пределы репозитория: {folder}"
+    elif not (site.root / folder).is_dir():
+        message = f"папка из пометки builds-on не найдена: {folder}"
+    else:
+        message = None
+        page.builds_on = folder
+    if message:
+        problems.append(Problem(page.path, first.line, message, BAD_MARKER, first.text))
+    if problems:
+        page.marker_error = True
+    return problems
+
+
+def base_file(site: Site, page: Page, path: str) -> SourceFile | None:
+    """Тот же файл на предыдущем шаге (папка из builds-on), если он есть."""
+    if page.builds_on is None:
+        return None
+    base = site.source(posixpath.join(page.builds_on, posixpath.basename(path)))
+    if not base.exists or base.read_error or base.path == path:
+        return None
+    return base
+
+
+def changed_lines(base: list[str], lines: list[str]) -> set[int]:
+    """Номера строк lines (с 1), которых нет в base: вставленные и заменённые."""
+    matcher = difflib.SequenceMatcher(None, base, lines, autojunk=False)
+    return {
+        number + 1
+        for tag, _, _, first, last in matcher.get_opcodes()
+        if tag in ("replace", "insert")
+        for number in range(first, last)
+    }
+
+
+def number_list(numbers: list[int], lines: list[str]) -> str:
+    """[3, 4, 5, 9] → «3–5, 9»; пустые строки между номерами не разрывают отрезок."""
+    parts = []
+    start = previous = numbers[0]
+    for number in numbers[1:] + [None]:
+        if number is not None and all(
+            is_blank(lines[n - 1]) for n in range(previous + 1, number)
+        ):
+            previous = number
+            continue
+        parts.append(line_span(start, previous))
+        if number is not None:
+            start = previous = number
+    return ", ".join(parts)
+
+
 def check_coverage(site: Site, page: Page) -> list[Problem]:
     """Пункт 4: диапазоны файла лабораторной идут по порядку и показывают все непустые
-    строки."""
+    строки — а на странице-шаге (builds-on) все непустые строки, изменившиеся со
+    шага, на котором она строится."""
     groups: dict[str, list[Directive]] = {}
     for directive in page.directives:
         if directive.is_lab:
             groups.setdefault(directive.path, []).append(directive)
     problems = []
+    if page.marker_error:
+        return problems  # об ошибке в пометке уже сказано
     for path, group in groups.items():
         if not all(d.range_ok for d in group):
             continue  # ошибка пункта 1 уже сказана; покрытие без неё бессмысленно
         source = site.source(path)
+        base = base_file(site, page, path)
+        changed = changed_lines(base.lines, source.lines) if base else None
         ranges = [(site.current_range(d), d) for d in group]
         # соседние пары: второй список короче на один, отсюда strict=False
         for ((prev_start, prev_end), _), ((start, end), directive) in zip(
@@ -775,7 +937,10 @@ def check_coverage(site: Site, page: Page) -> list[Problem]:
             while number <= len(source.lines) and not shown[number]:
                 number += 1
             hidden = [
-                n for n in range(first, number) if not is_blank(source.lines[n - 1])
+                n
+                for n in range(first, number)
+                if not is_blank(source.lines[n - 1])
+                and (changed is None or n in changed)
             ]
             if not hidden:
                 continue
@@ -787,12 +952,26 @@ def check_coverage(site: Site, page: Page) -> list[Problem]:
                 if after
                 else group[-1]
             )
-            if hidden[0] == hidden[-1]:
-                message = f"строка {hidden[0]} файла {path} не показана на странице"
+            quote = f"«{quote_line(source.lines, hidden[0])}»"
+            if changed is not None and len(hidden) > 1:
+                message = (
+                    f"строки {number_list(hidden, source.lines)} файла {path} "
+                    f"изменились по сравнению с {base.path}, "
+                    f"но не показаны на странице (первая: {quote})"
+                )
+            elif changed is not None:
+                message = (
+                    f"строка {hidden[0]} файла {path} изменилась по сравнению "
+                    f"с {base.path}, но не показана на странице ({quote})"
+                )
+            elif hidden[0] == hidden[-1]:
+                message = (
+                    f"строка {hidden[0]} файла {path} не показана на странице ({quote})"
+                )
             else:
                 message = (
                     f"строки {hidden[0]}–{hidden[-1]} файла {path} "
-                    "не показаны на странице"
+                    f"не показаны на странице (первая: {quote})"
                 )
             problems.append(at.problem(message, GAP))
     return problems
@@ -809,6 +988,7 @@ def structural_problems(site: Site) -> list[Problem]:
                 continue
             problems.extend(check_fence(directive))
             problems.extend(check_range(site, directive))
+        problems.extend(check_markers(site, page))
         problems.extend(check_coverage(site, page))
     return problems
 
@@ -960,7 +1140,21 @@ def review_problems(site: Site, lock: Lock) -> list[Problem]:
         )
         starts = relocation(site, directive, entry) if same_range else []
         length = entry["end"] - entry["start"] + 1
-        if len(starts) == 1:
+        if len(starts) == 1 and blank_edges(
+            source.lines, starts[0], starts[0] + length - 1
+        ):
+            # замок старше правила о пустых краях: fix такой диапазон не поставит
+            problems.append(
+                directive.problem(
+                    "код сдвинулся: "
+                    f"строки {line_span(starts[0], starts[0] + length - 1)}, "
+                    "но такой диапазон начинается или кончается пустой строкой: "
+                    "выберите диапазон без пустых строк по краям "
+                    f"и запустите {LOCK_HINT}",
+                    MOVED,
+                )
+            )
+        elif len(starts) == 1:
             problems.append(
                 directive.problem(
                     "код сдвинулся: "
@@ -1026,6 +1220,41 @@ def check(root: Path = DEFAULT_ROOT) -> list[Problem]:
     problems = structural_problems(site)
     problems += review_problems(site, load_lock(site.root))
     return sort_problems(problems)
+
+
+@dataclass
+class CodeBlock:
+    """Блок кода страницы и что в нём должно стоять (для сверки с собранным сайтом)."""
+
+    line: int  # строка ограды на странице (с 1)
+    linenums: str | None  # значение linenums как написано (None — без номеров)
+    path: str | None = None  # файл, который вставляет блок (None — обычный код)
+    start: int = 0  # диапазон строк файла; у вставки целого файла — 1..N
+    end: int = 0
+
+
+def code_blocks(root: Path, page: str) -> list[CodeBlock]:
+    """Все блоки кода страницы (путь от корня: docs/lab1/task1.md) в порядке страницы.
+
+    Тот же разбор, что у check: вставка — первая директива блока. Вставки с
+    ошибкой формы или за концом файла остаются с path=None: о них говорит check.
+    """
+    root = Path(root).resolve()
+    with open(root / page, encoding="utf-8", newline="") as stream:
+        parsed = parse_page(page, stream.read())
+    blocks = []
+    for fence in parsed.fences:
+        block = CodeBlock(fence.index + 1, fence.linenums)
+        directive = fence.directives[0] if fence.directives else None
+        if directive is not None and directive.path is not None:
+            lines = SourceFile(root, directive.path).lines
+            start, end = (
+                (1, len(lines)) if directive.whole else (directive.start, directive.end)
+            )
+            if 1 <= start <= end <= len(lines):
+                block.path, block.start, block.end = directive.path, start, end
+        blocks.append(block)
+    return blocks
 
 
 @dataclass
@@ -1138,6 +1367,12 @@ def fix(root: Path = DEFAULT_ROOT) -> tuple[list[Fix], list[Problem]]:
                 continue
             new_start = starts[0]
             new_end = new_start + entry["end"] - entry["start"]
+            if directive.fence is not None and blank_edges(
+                source.lines, new_start, new_end
+            ):
+                # Замок старше правила о пустых краях: такой диапазон нельзя
+                # ставить молча — check скажет, что с ним делать
+                continue
             rewrite_directive(page, directive, new_start, new_end)
             fixes.append(
                 Fix(
