@@ -1,4 +1,4 @@
-"""Хук MkDocs: публикует корневую папку img/ как часть сайта.
+"""Хуки MkDocs: публикуют корневую папку img/ и проверяют фрагменты кода.
 
 Скриншоты лежат не в docs/, а в img/ в корне репозитория (так их видно и в
 README, и на сайте). MkDocs берёт файлы только из docs_dir, поэтому перед
@@ -6,10 +6,18 @@ README, и на сайте). MkDocs берёт файлы только из docs
 `img/...`. Ссылки на страницах пишутся относительно docs/: со страницы
 `docs/lab1/task4.md` картинка — `../img/lab1/task4/chat-server.svg`.
 Символические ссылки не нужны, и checkout на Windows работает так же.
+
+Перед каждой сборкой (и каждой пересборкой в `mkdocs serve`) хук запускает
+страж фрагментов tools/snippets.py и пишет каждую его ошибку предупреждением:
+`mkdocs serve` говорит о сдвинувшемся диапазоне сразу, а `mkdocs build --strict`
+на нём падает.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import sys
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -18,6 +26,39 @@ ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "img"
 # Рядом с картинками лежат стенограммы (*.txt) для теста — на сайт идут только картинки.
 PICTURES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
+GUARD = Path(__file__).resolve().parent / "snippets.py"
+
+# Имя под mkdocs.plugins: MkDocs печатает такие сообщения как свои, а в строгом
+# режиме считает предупреждения и обрывает сборку.
+log = logging.getLogger("mkdocs.plugins.snippets")
+
+
+def load_guard():
+    """Свежий модуль стража: в `mkdocs serve` правка snippets.py видна сразу."""
+    spec = importlib.util.spec_from_file_location("site_hooks_snippets", GUARD)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses ищут модуль по имени
+    spec.loader.exec_module(module)
+    return module
+
+
+def check_snippets(root: Path) -> int:
+    """Проверяет фрагменты в репозитории root и предупреждает о каждой ошибке."""
+    problems = load_guard().check(root)
+    for problem in problems:
+        log.warning("snippets: %s", problem)
+    if problems:
+        log.info(
+            "snippets: ошибок: %d — подробности и исправление: "
+            "python tools/snippets.py check / fix / lock",
+            len(problems),
+        )
+    return len(problems)
+
+
+def on_pre_build(config) -> None:
+    # корень репозитория — папка mkdocs.yml (страж ищет docs/ и код от неё)
+    check_snippets(Path(config["config_file_path"]).resolve().parent)
 
 
 def on_files(files: Files, config) -> Files:
