@@ -602,6 +602,15 @@ def test_step_page_must_show_every_changed_line(tmp_path):
     ]
 
 
+def test_long_list_of_hidden_lines_is_cut_short():
+    lines = ["x"] * 40
+    lines[4] = lines[5] = ""  # строки 5 и 6 пустые
+    assert snippets.number_list([3, 4, 7, 9], lines) == "3–7, 9"
+    assert snippets.number_list(list(range(1, 40, 2)), lines) == (
+        "1, 3, 5–7, 9, 11, 13, 15, 17, …"
+    )
+
+
 def test_step_page_still_shows_whole_statements(tmp_path):
     # на предыдущем шаге у декоратора был другой аргумент: изменилась строка 19,
     # она внутри заголовка decorated (17–24) — показать её можно только с ним

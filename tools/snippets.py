@@ -870,8 +870,9 @@ def changed_lines(base: list[str], lines: list[str]) -> set[int]:
     }
 
 
-def number_list(numbers: list[int], lines: list[str]) -> str:
-    """[3, 4, 5, 9] → «3–5, 9»; пустые строки между номерами не разрывают отрезок."""
+def number_list(numbers: list[int], lines: list[str], limit: int = 8) -> str:
+    """[3, 4, 5, 9] → «3–5, 9»; пустые строки между номерами не разрывают отрезок.
+    Больше limit отрезков — первые limit и «…»: место человек найдёт по первому."""
     parts = []
     start = previous = numbers[0]
     for number in numbers[1:] + [None]:
@@ -883,7 +884,7 @@ def number_list(numbers: list[int], lines: list[str]) -> str:
         parts.append(line_span(start, previous))
         if number is not None:
             start = previous = number
-    return ", ".join(parts)
+    return ", ".join(parts[:limit]) + (", …" if len(parts) > limit else "")
 
 
 def check_coverage(site: Site, page: Page) -> list[Problem]:
