@@ -16,6 +16,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from chat_steps import has, on_steps, server_path, task_name
 from support import (
     BOUND_ADDRESS,
     PYTHON,
@@ -25,7 +26,7 @@ from support import (
     wait_until,
 )
 
-SERVER = lab_program("task4", "server.py")
+SERVER = lab_program("task4", "server.py")  # окончательный сервер
 CLIENT = lab_program("task4", "client.py")
 LINE_TIMEOUT = 5.0
 
@@ -144,8 +145,9 @@ def close_raw_sockets():
         Raw.opened.pop().close()
 
 
-def chat_server(launch, *args):
-    return start_server(launch, "task4", *args)
+def chat_server(launch, step: str, *args):
+    """Сервер шага step (см. chat_steps.py) на свободном порту."""
+    return start_server(launch, task_name(step), *args)
 
 
 def is_msg(message: dict) -> bool:
@@ -162,8 +164,9 @@ def unsafe_chars(text: str) -> list[str]:
     ]
 
 
-def test_room_message_reaches_everyone_else_and_private_message_one(launch):
-    server = chat_server(launch)
+@on_steps("rooms")
+def test_room_message_reaches_everyone_else_and_private_message_one(launch, step):
+    server = chat_server(launch, step)
     alice, bob, carol = (Raw(server.port, name) for name in ("alice", "bob", "carol"))
     alice.send(
         request("msg", to="#general", message="Всем привет!", **{"from": "admin"})
@@ -191,9 +194,12 @@ def test_room_message_reaches_everyone_else_and_private_message_one(launch):
     server.assert_no_traceback()
 
 
-def test_rooms_join_leave_users_rooms(launch):
-    server = chat_server(launch)
+@on_steps("rooms")
+def test_rooms_join_leave_users_rooms(launch, step):
+    server = chat_server(launch, step)
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
+    # Уведомление о входе bob — до ответа на join: их порядок сервер не обещает.
+    alice.expect(lambda m: m.get("alert") == "bob вошёл в чат")
     assert alice.ask(request("join", room="#Python")) == {
         "response": 200,
         "alert": "Вы вошли в #python",
@@ -230,8 +236,9 @@ def test_rooms_join_leave_users_rooms(launch):
     server.assert_no_traceback()
 
 
-def test_names_unique_case_insensitive_and_valid(launch):
-    server = chat_server(launch)
+@on_steps()
+def test_names_unique_case_insensitive_and_valid(launch, step):
+    server = chat_server(launch, step)
     alisa = Raw(server.port, "Алиса")  # держим ссылку: иначе сокет закроется
     guest = Raw(server.port)
     assert guest.ask(presence("аЛИСА")) == {
@@ -245,15 +252,17 @@ def test_names_unique_case_insensitive_and_valid(launch):
     # «й» из двух кодовых точек (и + кратка) приводится к одной (NFC) и подходит.
     reply = guest.ask(presence("Андре" + "и\u0306" + "_2-x"))
     assert reply["response"] == 202 and "Андрей_2-x" in reply["alert"]
-    assert guest.ask(request("users"))["users"] == ["Алиса", "Андрей_2-x"]
     longest = Raw(server.port)
     assert longest.ask(presence("x" * 25))["response"] == 202
-    assert alisa.ask(request("users"))["users"] == ["x" * 25, "Алиса", "Андрей_2-x"]
-    assert "ошибка 409" in server.stderr and "ошибка 401" in server.stderr
+    if has(step, "rooms"):  # списка пользователей и журнала ошибок до шага 2 нет
+        everyone = ["x" * 25, "Алиса", "Андрей_2-x"]
+        assert alisa.ask(request("users"))["users"] == everyone
+        assert "ошибка 409" in server.stderr and "ошибка 401" in server.stderr
 
 
-def test_framing_split_segments_and_glued_messages(launch):
-    server = chat_server(launch)
+@on_steps()
+def test_framing_split_segments_and_glued_messages(launch, step):
+    server = chat_server(launch, step)
     alice, bob = Raw(server.port, "алиса"), Raw(server.port, "боб")
     line = (
         json.dumps(
@@ -274,15 +283,17 @@ def test_framing_split_segments_and_glued_messages(launch):
         + b"\n"
         for i in range(3)
     )
-    alice.send(glued + json.dumps(request("users")).encode() + b"\n")
+    # Четвёртый запрос в той же пачке — presence «я на связи»: его знает и шаг 1.
+    alice.send(glued + json.dumps(presence("алиса")).encode() + b"\n")
     assert [bob.expect(is_msg)["message"] for _ in range(3)] == ["№0", "№1", "№2"]
     replies = [alice.reply() for _ in range(5)]
     assert [reply["response"] for reply in replies] == [200] * 5
-    assert replies[-1]["users"] == ["алиса", "боб"]
+    assert replies[-1] == {"response": 200, "alert": "На связи"}
 
 
-def test_control_and_format_characters_are_stripped(launch):
-    server = chat_server(launch)
+@on_steps("hostile")
+def test_control_and_format_characters_are_stripped(launch, step):
+    server = chat_server(launch, step)
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
     dirty = (
         "\x1b[2J\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x07при\u200bвет\u202e!\x9b31m\x7f\r\n\t"
@@ -304,8 +315,9 @@ def test_control_and_format_characters_are_stripped(launch):
     assert alice.ask(request("msg", to="bob", message=""))["response"] == 400
 
 
-def test_bad_requests_get_400_and_connection_survives(launch):
-    server = chat_server(launch)
+@on_steps("hostile")
+def test_bad_requests_get_400_and_connection_survives(launch, step):
+    server = chat_server(launch, step)
     raw = Raw(server.port)
     bad_lines = [
         b"not json at all",
@@ -341,8 +353,9 @@ def test_bad_requests_get_400_and_connection_survives(launch):
     server.assert_no_traceback()
 
 
-def test_line_length_limit(launch):
-    server = chat_server(launch)
+@on_steps("hostile")
+def test_line_length_limit(launch, step):
+    server = chat_server(launch, step)
     raw = Raw(server.port, "alice")
     exact = json.dumps(request("msg", to="#general", message="ровно 4096")).encode()
     exact = exact[:-1] + b" " * (4096 - len(exact)) + b"}"
@@ -363,8 +376,9 @@ def test_line_length_limit(launch):
     server.assert_no_traceback()
 
 
-def test_handshake_timeout(launch):
-    server = chat_server(launch, "--handshake-timeout", "0.5")
+@on_steps("hostile")
+def test_handshake_timeout(launch, step):
+    server = chat_server(launch, step, "--handshake-timeout", "0.5")
     started = time.monotonic()
     silent = Raw(server.port)
     assert [message["response"] for message in silent.wait_closed()] == [408]
@@ -372,25 +386,63 @@ def test_handshake_timeout(launch):
     server.wait_for(r"не представился за 0.5 с", "stderr")
 
 
-def test_every_presence_attempt_restarts_the_handshake_timer(launch):
-    """Кто подбирает свободное имя, тот не молчит: его не отключают, пока он пробует."""
-    server = chat_server(launch, "--handshake-timeout", "0.6")
+@on_steps("hostile")
+def test_a_taken_name_restarts_the_handshake_timer_garbage_does_not(launch, step):
+    """Кто подбирает свободное имя, тот не молчит: отказ 409 даёт срок заново."""
+    server = chat_server(launch, step, "--handshake-timeout", "1")
     alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
     guest = Raw(server.port)
     started = time.monotonic()
-    attempts = [("ALICE", 409), ("два слова", 400), ("alice", 409), ("bob", 202)]
-    for number, (name, code) in enumerate(attempts, start=1):
-        # Человек думает 0,4 с
-        time.sleep(max(0.0, started + 0.4 * number - time.monotonic()))
+    # 409 в 0,7 с — срок до 1,7; 409 в 1,4 — до 2,4; 400 в 2,0 срока не продлевает.
+    attempts = [(0.7, "ALICE", 409), (1.4, "alice", 409), (2.0, "два слова", 400)]
+    for at, name, code in [*attempts, (2.1, "bob", 202)]:
+        time.sleep(max(0.0, started + at - time.monotonic()))  # человек думает
         assert guest.ask(presence(name))["response"] == code, name
-    # bob вошёл через 1,6 с после подключения —
-    # больше чем вдвое позже --handshake-timeout.
     assert "не представился" not in server.stderr
     server.assert_no_traceback()
 
 
-def test_idle_user_gets_probe_then_dropped(launch):
-    server = chat_server(launch, "--idle-timeout", "1")
+def presence_until_closed(raw: Raw, name: str, pause: float) -> tuple[list, float]:
+    """Шлёт presence(name) раз в pause секунд, пока сервер не закроет соединение;
+    возвращает коды ответов и сколько прошло секунд."""
+    started, codes = time.monotonic(), []
+    while time.monotonic() - started < LINE_TIMEOUT:
+        try:
+            raw.send(presence(name))
+        except OSError:
+            break
+        line = raw.line()
+        if line is None:
+            break
+        codes.append(json.loads(line)["response"])
+        if codes[-1] == 408:
+            break
+        time.sleep(pause)
+    return codes, time.monotonic() - started
+
+
+@on_steps("hostile")
+def test_invalid_presence_does_not_extend_the_handshake(launch, step):
+    server = chat_server(launch, step, "--handshake-timeout", "0.6")
+    codes, elapsed = presence_until_closed(Raw(server.port), "два слова", 0.1)
+    assert codes[-1] == 408 and set(codes[:-1]) == {400}, codes
+    assert 0.5 < elapsed < 1.2, elapsed
+    server.wait_for(r"не представился за 0.6 с", "stderr")
+
+
+@on_steps("hostile")
+def test_a_taken_name_extends_the_handshake_a_limited_number_of_times(launch, step):
+    server = chat_server(launch, step, "--handshake-timeout", "0.3")
+    alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
+    codes, elapsed = presence_until_closed(Raw(server.port), "alice", 0.2)
+    # Продления в 0,2 0,4 0,6 0,8 1,0 с — срок 1,3 с; дальше 409 его не продлевает.
+    assert codes[-1] == 408 and set(codes[:-1]) == {409}, codes
+    assert 1.1 < elapsed < 2.0, elapsed
+
+
+@on_steps("hostile")
+def test_idle_user_gets_probe_then_dropped(launch, step):
+    server = chat_server(launch, step, "--idle-timeout", "1")
     raw = Raw(server.port, "sleepy")
     started = time.monotonic()
     assert raw.next()["action"] == "probe"
@@ -409,19 +461,22 @@ def thread_count(pid: int) -> int:
     return int(status.split("Threads:")[1].split()[0])
 
 
+@on_steps("hostile")
 @pytest.mark.skipif(
     not Path("/proc/self/status").exists(), reason="нужен /proc (Linux)"
 )
-def test_abrupt_disconnects_leave_no_threads_behind(launch):
-    server = chat_server(launch)
+def test_abrupt_disconnects_leave_no_threads_behind(launch, step):
+    server = chat_server(launch, step)
     pid = server.process.pid
-    wait_until(lambda: thread_count(pid) == 3, message="главный поток и два писателя")
+    # Главный поток и писатели: с шага 4 — один, у окончательного сервера — два.
+    base = 1 + (2 if step == "final" else 1 if has(step, "slow_readers") else 0)
+    wait_until(lambda: thread_count(pid) == base, message="главный поток и писатели")
     witness = Raw(server.port, "witness")
     reset, dropped = Raw(server.port, "reset"), Raw(server.port, "dropped")
     unnamed = Raw(server.port)
     client = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "killed"])
     client.wait_for("/help — команды")
-    wait_until(lambda: thread_count(pid) == 8, message="поток на каждое соединение")
+    wait_until(lambda: thread_count(pid) == base + 5, message="поток на соединение")
     reset.send(b'{"action": "msg", "to": "#gen')  # полстроки — и обрыв
     reset.reset()
     dropped.send(b'{"action": "msg", "to": "#general", "mess')
@@ -442,8 +497,8 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch):
     )
     assert witness.ask(request("users"))["users"] == ["witness"]
     wait_until(
-        lambda: thread_count(pid) == 4,
-        message=lambda: f"потоков {thread_count(pid)}, а не 4",
+        lambda: thread_count(pid) == base + 1,
+        message=lambda: f"потоков {thread_count(pid)}, а не {base + 1}",
     )
     # RST заметит чтение («соединение сброшено»)
     # или запись уведомления о других — как повезёт.
@@ -451,8 +506,9 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch):
     server.assert_no_traceback()
 
 
-def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch):
-    server = chat_server(launch, "--max-backlog", "65536")
+@on_steps("slow_readers")
+def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch, step):
+    server = chat_server(launch, step, "--max-backlog", "65536")
     # Представился — и больше не читает
     slow = Raw(server.port, "slow", small_buffers=True)
     witness = Raw(server.port, "witness")
@@ -495,8 +551,9 @@ def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch):
     server.assert_no_traceback()
 
 
-def test_ctrl_c_tells_everyone_and_port_is_free_again(launch):
-    server = chat_server(launch)
+@on_steps("slow_readers")
+def test_ctrl_c_tells_everyone_and_port_is_free_again(launch, step):
+    server = chat_server(launch, step)
     alice, guest = Raw(server.port, "alice"), Raw(server.port)
     bob = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "bob"])
     bob.wait_for("/help — команды")
@@ -511,26 +568,27 @@ def test_ctrl_c_tells_everyone_and_port_is_free_again(launch):
     assert bob.wait_exit() == 1
     bob.assert_no_traceback()
     # Последний --port побеждает
-    again = chat_server(launch, "--port", str(server.port))
+    again = chat_server(launch, step, "--port", str(server.port))
     assert again.port == server.port
     assert Raw(again.port).ask(presence("alice"))["response"] == 202
 
 
-def test_port_in_use_is_one_line_and_exit_1(launch):
+@on_steps()
+def test_port_in_use_is_one_line_and_exit_1(launch, step):
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        server = launch([PYTHON, SERVER, "--port", str(port)])
+        server = launch([PYTHON, server_path(step), "--port", str(port)])
         assert server.wait_exit() == 1
     lines = server.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(
-        f"Ошибка: не удалось занять 127.0.0.1:{port}"
-    ), lines
+    assert len(lines) == 1 and lines[0].startswith("Ошибка: не удалось занять"), lines
+    assert str(port) in lines[0]
     assert server.stdout == ""
 
 
-def test_help_and_bad_arguments(launch):
+@on_steps("final")
+def test_help_and_bad_arguments(launch, step):
     helped = launch([PYTHON, SERVER, "--help"])
     assert helped.wait_exit() == 0
     for flag in (
@@ -562,8 +620,9 @@ def test_help_and_bad_arguments(launch):
         program.assert_no_traceback()
 
 
-def test_quiet_server_still_names_its_address(launch):
-    server = chat_server(launch, "-q")
+@on_steps("final")
+def test_quiet_server_still_names_its_address(launch, step):
+    server = chat_server(launch, step, "-q")
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
     assert alice.ask(request("msg", to="#general", message="тихо"))["response"] == 200
     assert bob.expect(is_msg)["message"] == "тихо"
@@ -572,7 +631,8 @@ def test_quiet_server_still_names_its_address(launch):
     assert "доставлено" not in server.stderr and "представился" not in server.stderr
 
 
-def test_join_reply_comes_before_messages_of_the_room(launch):
+@on_steps("rooms")
+def test_join_reply_comes_before_messages_of_the_room(launch, step):
     """Ответ на join приходит раньше сообщений комнаты, даже если поток вошедшего
     застрял.
 
@@ -584,7 +644,7 @@ def test_join_reply_comes_before_messages_of_the_room(launch):
     bob встанет на своей строке журнала.
     """
     server = subprocess.Popen(
-        [PYTHON, SERVER, "--host", "127.0.0.1", "--port", "0"],
+        [PYTHON, server_path(step), "--host", "127.0.0.1", "--port", "0"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

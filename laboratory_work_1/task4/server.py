@@ -1,79 +1,27 @@
 """Задание 4: многопользовательский чат — сервер на TCP и потоках (threading).
 
-Протокол — JIM (JSON Instant Messaging) поверх TCP: каждое сообщение — один
-JSON-объект в одной строке UTF-8, в конце строки "\\n". Запрос несёт `action`
-и, по желанию, `time` (Unix-время, число); ответ — `response` (код из трёх
-цифр) и `alert` (коды 1xx и 2xx) или `error` (4xx и 5xx).
+Протокол JIM (строки JSON, запросы, коды ответов) описан на странице задания. Этот
+файл — шаг 5 пути по шагам (папка steps/ рядом): шаг 4 и рассылка пачками.
 
-Запрос: action и поля                   Ответ сервера
---------------------------------------  ---------------------------------------
-presence, user: {account_name, status}  202 — вы в чате и в комнате #general;
-                                        400 — неверное имя; 409 — имя занято
-presence — уже в чате: «я на связи»     200
-msg, to: "#комната" или ИМЯ, message    200; 404 — нет такой комнаты или
-                                        пользователя; 403 — вы не в комнате
-join, room: "#комната"                  200 и room; нет комнаты — создаётся
-leave, room: "#комната"                 200 и room; 404 — вы не в этой комнате
-users, room: "#комната" (можно без)     200 и users — кто в комнате (без room —
-                                        все в чате); 404 — нет такой комнаты
-rooms                                   200 и rooms — все комнаты
-quit                                    ответа нет: сервер закрывает соединение
+Роли — в том порядке, в каком их читать:
+  clean, fold, encode, parse_request — текст и строки протокола;
+  Connection — одно соединение: сокет, имя, комнаты, очередь неотправленного;
+  Writer     — поток-писатель: единственный, кто пишет в сокеты своих соединений
+               и закрывает их; забирает накопившиеся задания разом;
+  ChatServer — общее состояние (пользователи и комнаты под одним замком), приём
+               соединений, поток чтения на соединение, сроки (time_left),
+               обработчики запросов on_* (таблица handlers) и остановка;
+  main       — параметры командной строки, порт, Ctrl+C.
 
-Сервер присылает и сам:
-  {"action": "msg", "time", "from", "to", "message"} — сообщение; from и time
-      ставит сервер; своё сообщение в комнату отправитель назад не получает;
-  {"action": "probe", "time"} — «вы здесь?», когда пользователь молчит половину
-      --idle-timeout; ответ — presence; молчит весь --idle-timeout — 408 и разрыв;
-  {"response": 100, "alert": "…"} — уведомление: кто-то вошёл в комнату, вышел
-      из неё, ушёл из чата; «Сервер останавливается» — перед остановкой;
-  {"response": 408, "error": "…"} — перед разрывом: не представился за
-      --handshake-timeout (каждая попытка presence, даже отвергнутая, заводит
-      эти часы заново) или молчал дольше --idle-timeout.
-
-Ошибки любого запроса: 400 — строка не в UTF-8, не JSON, не объект, нет нужного
-поля или у него не тот тип, неизвестный action; строка длиннее MAX_LINE_BYTES —
-400 и разрыв. 401 — до presence можно только presence и quit. 500 — ошибка в
-самом сервере (в лог — с трассировкой), соединение при этом живёт.
-
-Имя — от 1 до 25 букв любого алфавита, цифр, «_» и «-»; регистр не различается
-(Alice и alice — одно имя). Комната — «#» и такое же имя, сервер приводит его к
-нижнему регистру. Текст — от 1 до 500 символов после очистки: сервер убирает
-управляющие символы (категория Unicode Cc: C0 с ESC, DEL, C1 — ими терминал
-двигает курсор, меняет заголовок окна, пишет в буфер обмена), невидимые
-символы форматирования (Cf: переворот строки RLO, нулевая ширина, «теги»),
-кроме ZWJ и ZWNJ (без них не собрать составные эмодзи и не написать
-по-персидски), разделители строк и абзацев (Zl, Zp) и одиночные суррогаты
-(Cs: JSON позволяет прислать "\\ud800", а в UTF-8 их не закодировать).
-
-Потоки, как требует задание:
-  * главный поток принимает соединения (accept);
-  * поток чтения на каждое соединение ждёт данных своим селектором, режет
-    байты на строки и выполняет запросы;
-  * потоки-писатели (их WRITERS) пишут в сокеты и закрывают их; каждое
-    соединение при подключении закрепляется за одним писателем.
-
-Запись никогда не ждёт и никого не держит. Потоки чтения сами в сокеты не
-пишут: они кладут задание «эти байты — этим соединениям» в очередь писателя и
-идут дальше. Писатель забирает все накопившиеся задания разом, дописывает
-строки в очереди получателей (backlog) и отправляет каждую очередь одним
-неблокирующим send: сообщение в комнату из тысячи человек — по пятьсот
-системных вызовов подряд в двух потоках, а под нагрузкой один send несёт пачку
-строк. Что не влезло в сокет, ждёт в очереди; очередь длиннее --max-backlog —
-клиент не читает: его отключаем, остальные этого даже не замечают.
-
-Замок один — замок состояния: пользователи и комнаты. Сокет и очередь отправки
-соединения трогает только его писатель, поэтому замки на них не нужны.
-Закрывает сокет тоже писатель — по заданию, которое поток чтения даёт
-последним, уходя: так никто не пишет в закрытый (или уже чужой) файловый
-дескриптор. Разорвать соединение раньше (клиент не читает, сервер
-останавливается) писатель может только shutdown() — он будит поток чтения, и
-тот убирает за собой.
+Потоки: главный принимает соединения; поток чтения на каждое соединение режет
+байты на строки и выполняет запросы; WRITERS потоков-писателей пишут в сокеты.
+Потоки чтения в сокеты не пишут и сокеты не закрывают — они дают задания
+писателю соединения, поэтому запись никогда не ждёт медленного клиента.
 """
 
 import argparse
 import json
 import logging
-import os
 import queue
 import re
 import selectors
@@ -91,6 +39,9 @@ MAX_NAME_CHARS = 25
 MAX_TEXT_CHARS = 500
 RECV_BYTES = 65536  # сколько просим у ядра за один recv
 DEFAULT_HANDSHAKE_TIMEOUT = 10.0  # секунд на presence после подключения
+# Сколько раз занятое имя (409) даёт на новое ещё --handshake-timeout: соединение
+# без имени живёт не дольше (1 + MAX_NAME_RETRIES) × --handshake-timeout.
+MAX_NAME_RETRIES = 5
 DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
 MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селектор не примет
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
@@ -201,9 +152,10 @@ class Connection:
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
-        # handshake_started — подключение или последняя попытка presence;
+        # handshake_started — подключение или отказ 409, который продлил срок;
         # last_heard — строка.
         self.handshake_started = self.last_heard = time.monotonic()
+        self.name_retries = 0  # сколько раз 409 уже продлил срок presence
         self.probed = False  # probe отправлен, ждём ответа
         self.thread = None  # поток чтения
 
@@ -516,10 +468,6 @@ class ChatServer:
     def on_presence(self, conn: Connection, request: dict):
         if conn.name is not None:  # повторный presence — «я на связи»
             return {"response": 200, "alert": "На связи"}
-        # Каждая попытка, даже отвергнутая, заводит часы рукопожатия заново: кто
-        # подбирает свободное имя, тот не молчит. Это не слабее правила для
-        # вошедших: их соединение живо, пока они шлют presence «я на связи».
-        conn.handshake_started = time.monotonic()
         user = request.get("user")
         name = user.get("account_name") if isinstance(user, dict) else None
         if not isinstance(name, str):
@@ -531,6 +479,13 @@ class ChatServer:
             )
         with self.lock:
             if fold(name) in self.users:
+                # Человек придумает другое имя — даём ему срок presence заново,
+                # но не больше MAX_NAME_RETRIES раз. Прочие отказы (400) срока
+                # не продлевают: иначе соединение, которое шлёт негодные
+                # presence, жило бы вечно.
+                if conn.name_retries < MAX_NAME_RETRIES:
+                    conn.name_retries += 1
+                    conn.handshake_started = time.monotonic()
                 raise RequestError(409, f"Имя {name} уже занято")
             self.users[fold(name)] = conn
             conn.name = name
@@ -650,22 +605,6 @@ class ChatServer:
                 conn.thread.join(max(0.0, deadline - time.monotonic()))
 
 
-def open_listener(host: str, port: int) -> socket.socket:
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Сразу после остановки порт снова свободен (TIME_WAIT не мешает).
-    if os.name == "posix":
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-        # Очередь подключений побольше: клиенты идут толпой.
-        listener.listen(socket.SOMAXCONN)
-    except OSError:
-        listener.close()
-        raise
-    listener.settimeout(ACCEPT_TICK)
-    return listener
-
-
 def seconds(text: str) -> float:
     value = float(text)
     if not 0 < value <= MAX_TIMEOUT:  # так отвергается и nan: сравнения с ним ложны
@@ -747,17 +686,19 @@ def main(argv: list[str] | None = None) -> int:
         datefmt="%H:%M:%S",
     )
     try:
-        listener = open_listener(args.host, args.port)
-    except OSError as error:
+        # Очередь подключений побольше: клиенты идут толпой.
+        listener = socket.create_server(
+            (args.host, args.port), backlog=socket.SOMAXCONN
+        )
+    except (OSError, OverflowError) as error:  # OverflowError — порт больше 65535
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: "
-            f"{error.strerror or error}",
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {error}",
             file=sys.stderr,
         )
         return 1
-    host, port = listener.getsockname()
+    listener.settimeout(ACCEPT_TICK)
     # Первая строка — при любом --log-level.
-    log.info("Сервер слушает %s:%d", host, port)
+    log.info("Сервер слушает %s:%d", *listener.getsockname())
     logging.getLogger().setLevel(args.log_level)
     server = ChatServer(args.handshake_timeout, args.idle_timeout, args.max_backlog)
     try:

@@ -47,8 +47,12 @@ def register(sock: socket.socket, messages) -> str:
     while True:
         name = input("Ваше имя: ").strip()
         send(sock, "presence", user={"account_name": name})
-        reply = next(message for message in messages if "response" in message)
-        show(reply)
+        for reply in messages:  # до ответа может прийти чужое сообщение
+            show(reply)
+            if reply.get("response", 100) != 100:
+                break
+        else:  # сервер закрыл соединение, так и не ответив
+            raise ConnectionError("сервер закрыл соединение")
         if reply["response"] == 202:
             print(reply["alert"], "Пишите и нажимайте Enter; выход — Ctrl+D.")
             return name
@@ -89,7 +93,7 @@ def main() -> int:
     except (EOFError, KeyboardInterrupt):  # Ctrl+D (Windows: Ctrl+Z, Enter), Ctrl+C
         leaving.set()
         send(sock, "quit")
-    except (OSError, StopIteration):  # сервер закрыл соединение при входе
+    except OSError:  # сервер закрыл соединение при входе
         print("Соединение с сервером закрыто.")
         return 1
     return 0

@@ -78,7 +78,7 @@ def serve(client: Client) -> None:
         client.sock.close()
     if client.name:
         broadcast(client, {"response": 100, "alert": f"{client.name} вышел из чата"})
-    log.info("Отключился %s", client.name or "гость")
+    log.info("%s отключился", client.name or "гость")
 
 
 def handle_line(client: Client, line: bytes) -> bool:
