@@ -125,7 +125,7 @@ def test_report_is_written_as_json_and_markdown(tiny):
         bench_report
     )
     markdown = (out / "chat_bench.md").read_text(encoding="utf-8")
-    command = "python tools/chat_bench.py --scale tiny"
+    command = "python3 tools/chat_bench.py --scale tiny"
     # Точная команда — прямо над таблицей шагов.
     above, table = markdown.split("| Сервер | 1. Доставок/с |", 1)
     assert command in above.rsplit("```bash", 1)[1]

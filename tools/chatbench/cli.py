@@ -335,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
 def command_line(argv: list[str]) -> str:
     """Команда прогона, как её набрать из корня репозитория."""
     shown = ENTRY.relative_to(ROOT)
-    return " ".join(["python", str(shown)] + [shlex.quote(a) for a in argv])
+    return " ".join(["python3", str(shown)] + [shlex.quote(a) for a in argv])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -267,7 +267,7 @@ class ServerProcess:
     def shown_command(self) -> str:
         """Команда сервера для отчёта: python и пути от корня репозитория."""
         return " ".join(
-            ["python", *(shlex.quote(shown_path(a)) for a in self.command[1:])]
+            ["python3", *(shlex.quote(shown_path(a)) for a in self.command[1:])]
         )
 
     def stop(self) -> str:
