@@ -129,7 +129,7 @@ def test_report_is_written_as_json_and_markdown(tiny):
     # Точная команда — прямо над таблицей шагов.
     above, table = markdown.split("| Сервер | 1. Доставок/с |", 1)
     assert command in above.rsplit("```bash", 1)[1]
-    assert "| финальный (задание 4) |" in table
+    assert "| шаг 5: финальный |" in table
     assert "| Сценарий | Сервер | Доставок/с | p50, мс | p99, мс |" in markdown
     assert "```mermaid\nxychart-beta" in markdown
     machine = bench_report["machine"]

@@ -179,11 +179,11 @@ def run_notes(ctx: Context, scenarios: list[dict], noise: dict | None) -> list[s
     if any(SERVERS[k].tier == "step" for k in ctx.servers):
         notes.append(
             "Чтобы полный прогон семи серверов уложился в десять минут, шаги 0–4 "
-            "меряются короче: в сценарии 1 — раундов "
+            "меряются короче: раундов в сценарии 1 ("
             + by_tier(scale["burst"]["rounds"])
-            + ", в сценарии 4 — пар раундов "
+            + "), пар раундов в сценарии 4 ("
             + by_tier(scale["stalled"]["rounds"])
-            + ". Их итог шумнее, но разница, которую они показывают, больше шума."
+            + "). Их итог шумнее, но разница, которую они показывают, больше шума."
         )
     late = [
         (scenario["number"], kind, row["generator_late_ms"])
@@ -197,7 +197,8 @@ def run_notes(ctx: Context, scenarios: list[dict], noise: dict | None) -> list[s
             + ", ".join(
                 f"сценарий {n}, {SERVERS[k].label}: {v:g} мс" for n, k, v in late
             )
-            + "): машину в эти моменты занимало что-то ещё, хвосты задержек там шумные."
+            + "): в сценарии 6 его тормозят потоки враждебных проверок в том же "
+            "процессе, в остальных — что-то ещё на машине; хвосты задержек там шумные."
         )
     if noise and noise["foreign_share"] >= 0.05:
         notes.append(

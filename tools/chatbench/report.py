@@ -359,21 +359,25 @@ def comparisons(report: dict) -> list[str]:
         tail_lower = typical["p99_ms"] < final["p99_ms"]
         if not (median_lower or tail_lower):
             continue
-        text = (
-            f"Сценарий {number}: у шага 0 "
-            + ("медиана задержки ниже" if median_lower else "медиана выше")
-            + f" ({typical['p50_ms']:.2f} против {final['p50_ms']:.2f} мс) — он "
-            "пересылает байты, не разбирая JSON; "
-        )
-        if tail_lower:
-            text += (
-                f"p99 тоже ниже ({typical['p99_ms']:.1f} против "
-                f"{final['p99_ms']:.1f} мс), платит он тем, что ничего не проверяет."
+        median = f"{typical['p50_ms']:.2f} против {final['p50_ms']:.2f} мс"
+        tail = f"{typical['p99_ms']:.1f} против {final['p99_ms']:.1f} мс"
+        if median_lower and tail_lower:
+            text = (
+                f"Сценарий {number}: шаг 0 быстрее и в медиане ({median}), и в p99 "
+                f"({tail}) — он пересылает байты, не разбирая JSON; платит тем, что "
+                "ничего не проверяет."
+            )
+        elif median_lower:
+            text = (
+                f"Сценарий {number}: у шага 0 медиана ниже ({median}) — он пересылает "
+                f"байты, не разбирая JSON; но p99 — {tail}: шаг 0 не выключает "
+                "алгоритм Нейгла."
             )
         else:
-            text += (
-                f"но p99 — {typical['p99_ms']:.1f} против {final['p99_ms']:.1f} мс: "
-                "шаг 0 не выключает алгоритм Нейгла."
+            text = (
+                f"Сценарий {number}: у шага 0 p99 ниже ({tail}; медиана — "
+                f"{median}) — он пересылает байты, не разбирая JSON; платит тем, "
+                "что ничего не проверяет."
             )
         lines.append(text)
     frozen = [
@@ -430,7 +434,11 @@ def asyncio_comparison(results: dict) -> list[str]:
         if not (final and other) or final.get(key) is None or other.get(key) is None:
             return None
         a, b = other[key], final[key]
-        shown = f"{text}: {fmt(float(a), digits)} против {fmt(float(b), digits)} {unit}"
+        if digits:
+            shown = f"{text}: {fmt(float(a), digits)} против {fmt(float(b), digits)}"
+        else:
+            shown = f"{text}: {thousands(round(a))} против {thousands(round(b))}"
+        shown += f" {unit}"
         wins = a > b if higher_is_better else a < b
         (better if wins else worse).append(shown)
         return wins

@@ -119,7 +119,7 @@ SERVERS = {
         ),
         ServerSpec(
             "final",
-            "финальный (задание 4)",
+            "шаг 5: финальный",
             "финальный",
             TASK4 / "server.py",
             frozenset({JIM, PRIVATE, TIMEOUTS, BACKLOG}),
