@@ -44,13 +44,13 @@ class Peer:
             if hasattr(socket, "TCP_MAXSEG"):
                 self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, 536)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        accepted = server.count("Подключение", "stdout") + 1  # до connect: без гонки
         self.sock.connect(("127.0.0.1", server.port))
         self.inbox = b""
         if self.jim:
             self.send_jim("presence", user={"account_name": name})
             assert self.hear_replies(1) == [202]
         else:  # на шаге 0 не с кем здороваться: ждём, пока сервер нас принял
-            accepted = server.count("Подключение", "stdout") + 1
             wait_until(lambda: server.count("Подключение", "stdout") >= accepted)
 
     def send_jim(self, action: str, **fields) -> None:

@@ -4,8 +4,13 @@
 README, и на сайте). MkDocs берёт файлы только из docs_dir, поэтому перед
 сборкой мы добавляем каждый файл из img/ в список файлов сайта под путём
 `img/...`. Ссылки на страницах пишутся относительно docs/: со страницы
-`docs/lab1/task4.md` картинка — `../img/lab1/task4/chat-server.svg`.
+`docs/lab1/task3.md` картинка — `../img/lab1/task3/page-server.svg`.
 Символические ссылки не нужны, и checkout на Windows работает так же.
+
+Так же публикуются программы лабораторной (laboratory_work_1/**/*.py и *.html):
+страница шага показывает только изменившиеся строки, а ссылка «весь файл»
+ведёт на сам файл — со страницы `docs/lab1/task4/step-2.md` это
+`../../laboratory_work_1/task4/steps/02-rooms/server.py`.
 
 Перед каждой сборкой (и каждой пересборкой в `mkdocs serve`) хук запускает
 страж фрагментов tools/snippets.py и пишет каждую его ошибку предупреждением:
@@ -24,6 +29,7 @@ from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "img"
+LAB = ROOT / "laboratory_work_1"
 # Рядом с картинками лежат стенограммы (*.txt) для теста — на сайт идут только картинки.
 PICTURES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
 GUARD = Path(__file__).resolve().parent / "snippets.py"
@@ -61,9 +67,18 @@ def on_pre_build(config) -> None:
     check_snippets(Path(config["config_file_path"]).resolve().parent)
 
 
+def published(path: Path) -> bool:
+    """Картинки из img/ и исходники лабораторной — то, что идёт на сайт как есть."""
+    if not path.is_file():
+        return False
+    if path.is_relative_to(IMAGES):
+        return path.suffix.lower() in PICTURES
+    return path.suffix in {".py", ".html"} and "__pycache__" not in path.parts
+
+
 def on_files(files: Files, config) -> Files:
-    for path in sorted(IMAGES.rglob("*")):
-        if path.is_file() and path.suffix.lower() in PICTURES:
+    for path in sorted([*IMAGES.rglob("*"), *LAB.rglob("*")]):
+        if published(path):
             files.append(
                 File(
                     path.relative_to(ROOT).as_posix(),

@@ -71,14 +71,16 @@ def serve(client: Client) -> None:
                 break  # quit
     except OSError:  # соединение оборвалось
         pass
-    with lock:
+    finally:  # и после ошибки в самом сервере: имя освободится, сокет закроется
+        with lock:
+            if client.name:
+                del users[client.name.casefold()]
+        with client.send_lock:  # пока мы закрываем сокет, в него никто не пишет
+            client.sock.close()
         if client.name:
-            del users[client.name.casefold()]
-    with client.send_lock:  # пока мы закрываем сокет, в него никто не пишет
-        client.sock.close()
-    if client.name:
-        broadcast(client, {"response": 100, "alert": f"{client.name} вышел из чата"})
-    log.info("%s отключился", client.name or "гость")
+            left = {"response": 100, "alert": f"{client.name} вышел из чата"}
+            broadcast(client, left)
+        log.info("%s отключился", client.name or "гость")
 
 
 def handle_line(client: Client, line: bytes) -> bool:
