@@ -37,10 +37,10 @@ class Client:
         # а в закрытый сокет (его номер уже может быть чужим) никто не напишет.
         self.send_lock = threading.Lock()
 
-    def send(self, message: dict) -> None:
+    def send(self, data: bytes) -> None:
         with self.send_lock:
             try:
-                self.sock.sendall(encode(message))
+                self.sock.sendall(data)
             except OSError:  # клиент уже ушёл: уберёт его собственный поток
                 pass
 
@@ -49,8 +49,9 @@ def broadcast(sender: Client, message: dict) -> int:
     """Всем в чате, кроме sender: список — под замком, отправка — без него."""
     with lock:
         recipients = [user for user in users.values() if user is not sender]
+    data = encode(message)  # JSON — один раз на всех получателей
     for user in recipients:
-        user.send(message)
+        user.send(data)
     return len(recipients)
 
 
@@ -100,7 +101,7 @@ def handle_line(client: Client, line: bytes) -> bool:
         reply = on_msg(client, request)
     else:
         reply = {"response": 400, "error": "Нужен JSON-объект с известным action"}
-    client.send(reply)
+    client.send(encode(reply))
     return True
 
 

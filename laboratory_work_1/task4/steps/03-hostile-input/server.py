@@ -150,9 +150,13 @@ class Connection:
         return self.name or self.address
 
     def send(self, message: dict) -> None:
+        self.send_data(encode(message))
+
+    def send_data(self, data: bytes) -> None:
+        """Байты — в сокет; пишет любой поток, но по одному (замок отправки)."""
         with self.send_lock:
             try:
-                self.sock.sendall(encode(message))
+                self.sock.sendall(data)
             except OSError as error:  # клиент ушёл: уберёт его собственный поток
                 # Ошибку ядро сообщает один раз: recv в потоке чтения может
                 # увидеть просто конец потока — запомним, что было на самом деле.
@@ -325,8 +329,9 @@ class ChatServer:
 
     def broadcast(self, conns, message: dict) -> None:
         """Одно сообщение многим; вызывается без замка состояния."""
+        data = encode(message)  # JSON — один раз на всех получателей
         for conn in conns:
-            conn.send(message)
+            conn.send_data(data)
 
     # --- обработчики запросов: возвращают ответ или None -------------------
     def on_presence(self, conn: Connection, request: dict):
