@@ -92,7 +92,7 @@ def summary(step: str) -> str:
 def render() -> str:
     labels = properties()
     header = ["Шаг", "Что это", "server.py", "client.py"]
-    header += [label for label, _ in labels] + ["Тестов протокола"]
+    header += [label for label, _ in labels] + ["Тестов протокола и клиента"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for number, step in enumerate(chat_steps.STEPS):
         folder = chat_steps.step_dir(step)
