@@ -18,18 +18,15 @@ import socket
 import subprocess
 import time
 
-from chat_steps import fixed_by, has, server_path
-from support import BOUND_ADDRESS, PYTHON, ROOT, wait_until
+from chat_steps import fixed_by, has, task_name
+from support import PYTHON, ROOT, start_server, wait_until
 
 HEAR_TIMEOUT = 2.0  # столько ждём сообщений, которые должны прийти сразу
 
 
 def start(launch, step: str, *args: str):
-    address = ["--host", "127.0.0.1", "--port", "0"]
-    server = launch([PYTHON, server_path(step), *address, *args])
-    match = server.wait_for(BOUND_ADDRESS.pattern, "stderr")
-    server.port = int(match.group(2))
-    return server
+    """Сервер шага на свободном порту (порт — из первой строки его журнала)."""
+    return start_server(launch, task_name(step), *args)
 
 
 class Peer:

@@ -26,6 +26,7 @@
 import argparse
 import errno
 import logging
+import signal
 import socket
 import sys
 
@@ -93,6 +94,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Ctrl+C — даже при запуске из скрипта с &: там SIGINT «игнорируется».
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",

@@ -35,6 +35,7 @@ HTTP/1.1 — это текст поверх TCP. Браузер присылае
 import argparse
 import logging
 import re
+import signal
 import socket
 import sys
 import threading
@@ -252,6 +253,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Ctrl+C — даже при запуске из скрипта с &: там SIGINT «игнорируется».
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
