@@ -186,6 +186,11 @@ def test_server_gone_and_server_unreachable(launch):
     assert len(lines) == 1 and lines[0].startswith(
         f"Ошибка: не удалось подключиться к 127.0.0.1:{port}"
     )
+    # Порт вне 0–65535 — тоже одна строка, а не OverflowError с трассировкой.
+    wrong = launch([PYTHON, CLIENT, "--port", "99999", "--name", "alice"])
+    assert_exits(wrong, 1)
+    lines = wrong.stderr.strip().splitlines()
+    assert len(lines) == 1 and "127.0.0.1:99999" in lines[0], lines
 
 
 def test_client_strips_control_characters_from_a_hostile_server(launch):
