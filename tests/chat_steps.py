@@ -67,7 +67,7 @@ def fixed_by(feature: str, fault: str) -> pytest.MarkDecorator:
 
 def task_name(step: str) -> str:
     """Имя «задания» для support.start_server: папка относительно laboratory_work_1."""
-    return "task4" if step == "final" else f"task4/steps/{step}"
+    return step_dir(step).relative_to(LAB).as_posix()
 
 
 def on_steps(*features: str) -> pytest.MarkDecorator:

@@ -53,10 +53,10 @@ def test_functions() -> list[ast.FunctionDef]:
     return functions
 
 
-def properties() -> list[tuple[str, str]]:
+def properties(functions: list[ast.FunctionDef]) -> list[tuple[str, str]]:
     """Свойства из тестов с @fixed_by: (короткое имя из docstring, тема)."""
     found = []
-    for function in test_functions():
+    for function in functions:
         arguments = decorator_call(function, "fixed_by")
         if arguments:
             label = (ast.get_docstring(function) or function.name).splitlines()[0]
@@ -64,10 +64,10 @@ def properties() -> list[tuple[str, str]]:
     return found
 
 
-def protocol_tests(step: str) -> int:
+def protocol_tests(functions: list[ast.FunctionDef], step: str) -> int:
     """Сколько тестов протокола (@on_steps) запускается на шаге."""
     count = 0
-    for function in test_functions():
+    for function in functions:
         features = decorator_call(function, "on_steps")
         if features is not None and step in chat_steps.steps_with("jim", *features):
             count += 1
@@ -90,7 +90,8 @@ def summary(step: str) -> str:
 
 
 def render() -> str:
-    labels = properties()
+    functions = test_functions()  # разбираем тесты один раз на всю таблицу
+    labels = properties(functions)
     header = ["Шаг", "Что это", "server.py", "client.py"]
     header += [label for label, _ in labels] + ["Тестов протокола и клиента"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -99,7 +100,7 @@ def render() -> str:
         marks = ["✓" if chat_steps.has(step, feature) else "✗" for _, feature in labels]
         cells = [f"[{number}]({PAGES[step]})", summary(step)]
         cells += [line_count(folder / "server.py"), line_count(folder / "client.py")]
-        cells += marks + [str(protocol_tests(step) or "—")]
+        cells += marks + [str(protocol_tests(functions, step) or "—")]
         rows.append("| " + " | ".join(cells) + " |")
     return "\n".join(rows) + "\n"
 

@@ -29,6 +29,7 @@
 from __future__ import annotations
 
 import array
+import contextlib
 import math
 import os
 import socket
@@ -160,6 +161,24 @@ def shut_down(server: ServerProcess, load: Load | None) -> str:
     if load is not None:
         load.close_all()
     return log
+
+
+@contextlib.contextmanager
+def serving(
+    ctx: Context, number: int, kind: str, wanted: dict | None = None, *, with_load=True
+):
+    """Сервер сценария и нагрузка на него; сбой сценария — shut_down и дальше.
+
+    Удачный сценарий сам зовёт finish внутри with: она тоже останавливает сервер
+    раньше клиентов и добавляет к строке отчёта то, что нашлось в логе.
+    """
+    server = ctx.start_server(number, kind, wanted)
+    load = Load(server, ctx.progress) if with_load else None
+    try:
+        yield server, load
+    except BaseException:
+        shut_down(server, load)
+        raise
 
 
 def finish(server: ServerProcess, load: Load | None, row: dict) -> dict:
@@ -326,9 +345,7 @@ def scenario_burst(ctx: Context, number: int, kind: str) -> dict:
     сокетов, а аллокаторы — свои запасы, пачки заметно медленнее.
     """
     total = ctx.rounds("burst", kind)
-    server = ctx.start_server(number, kind)
-    load = Load(server, ctx.progress)
-    try:
+    with serving(ctx, number, kind) as (server, load):
         chatters = open_chatters(ctx, load, ctx.scale["burst"]["clients"])
         if ctx.warmup(kind):
             burst_phase(ctx, load, server, chatters, f"{number}. {label(kind)}, разгон")
@@ -343,25 +360,17 @@ def scenario_burst(ctx: Context, number: int, kind: str) -> dict:
             for k in range(total)
         ]
         return finish(server, load, merge_rounds(rounds))
-    except BaseException:
-        shut_down(server, load)
-        raise
 
 
 def scenario_latency(ctx: Context, number: int, kind: str) -> dict:
     """Сценарий 2: ровный темп на всех клиентов."""
     cfg = ctx.scale["latency"]
-    server = ctx.start_server(number, kind)
-    load = Load(server, ctx.progress)
-    try:
+    with serving(ctx, number, kind) as (server, load):
         chatters = open_chatters(ctx, load, cfg["clients"])
         row, _ = paced_phase(
             ctx, load, server, chatters, cfg, cfg["seconds"], f"{number}. {label(kind)}"
         )
         return finish(server, load, row)
-    except BaseException:
-        shut_down(server, load)
-        raise
 
 
 # --------------------------------------------------------------------------
@@ -437,9 +446,8 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
     """
     spec = SERVERS[kind]
     plan = ctx.stall_plan()
-    server = ctx.start_server(number, kind, {"--max-backlog": plan["backlog_bytes"]})
-    load = Load(server, ctx.progress)
-    try:
+    flags = {"--max-backlog": plan["backlog_bytes"]}
+    with serving(ctx, number, kind, flags) as (server, load):
         chatters = open_chatters(ctx, load, ctx.scale["burst"]["clients"])
         # Без границы очереди сервер встанет в первом же раунде с молчуном: ни
         # разгон, ни раунды для сравнения ему не нужны.
@@ -497,9 +505,6 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
         row["stalled_frozen"] = frozen
         row["stalled_fill_to"] = "личные" if spec.can(PRIVATE) else "#general"
         return finish(server, load, row)
-    except BaseException:
-        shut_down(server, load)
-        raise
 
 
 def fill_stalled(
@@ -655,9 +660,8 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
     """
     cfg = ctx.scale["flood"]
     closes = SERVERS[kind].can(TIMEOUTS)
-    server = ctx.start_server(number, kind, {"--handshake-timeout": cfg["handshake"]})
-    load = Load(server, ctx.progress)
-    try:
+    flags = {"--handshake-timeout": cfg["handshake"]}
+    with serving(ctx, number, kind, flags) as (server, load):
         chatters = open_chatters(ctx, load, cfg["chatters"])
 
         def chat(seconds: float, title: str) -> tuple[dict, array.array]:
@@ -722,17 +726,12 @@ def scenario_flood(ctx: Context, number: int, kind: str) -> dict:
         )
         row["handshake_timeout_s"] = cfg["handshake"] if closes else None
         return finish(server, load, row)
-    except BaseException:
-        shut_down(server, load)
-        raise
 
 
 def scenario_hostile(ctx: Context, number: int, kind: str) -> dict:
     """Сценарий 6: чат идёт, а другие соединения шлют мусор и обрываются."""
     cfg = ctx.scale["hostile"]
-    server = ctx.start_server(number, kind)
-    load = Load(server, ctx.progress)
-    try:
+    with serving(ctx, number, kind) as (server, load):
         chatters = open_chatters(ctx, load, cfg["chatters"])
         total = round(cfg["rate"] * cfg["seconds"])
         ledger = load.start_phase(chatters, total)
@@ -784,9 +783,6 @@ def scenario_hostile(ctx: Context, number: int, kind: str) -> dict:
         row["checks_passed"] = sum(c["ok"] for c in checks)
         row["checks_total"] = len(checks)
         return row
-    except BaseException:
-        shut_down(server, load)
-        raise
 
 
 def scenario_churn(ctx: Context, number: int, kind: str) -> dict:
@@ -794,8 +790,7 @@ def scenario_churn(ctx: Context, number: int, kind: str) -> dict:
     if not SERVERS[kind].can(JIM):
         return {"unsupported": "не отвечает на presence: входа и выхода нет"}
     cfg = ctx.scale["churn"]
-    server = ctx.start_server(number, kind)
-    try:
+    with serving(ctx, number, kind, with_load=False) as (server, _):
         cpu_before = server.cpu_seconds()
         row = register_quit(
             server.address, cfg["parallel"], cfg["seconds"], cfg["cycle_timeout"]
@@ -805,9 +800,6 @@ def scenario_churn(ctx: Context, number: int, kind: str) -> dict:
         row["peak_rss_mb"] = round(server.peak_rss_kb / 1024, 1)
         row["peak_threads"] = server.peak_threads
         return finish(server, None, row)
-    except BaseException:
-        shut_down(server, None)
-        raise
 
 
 # Номер → название и функция. Функция сценария 3 получает сразу все серверы
