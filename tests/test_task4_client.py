@@ -11,13 +11,22 @@ import re
 import socket
 import time
 import unicodedata
+from pathlib import Path
 
 import pytest
 from chat_steps import has, on_steps, task_name
-from support import PYTHON, free_port, lab_program, start_server
+from support import (
+    PYTHON,
+    free_port,
+    lab_program,
+    program_env,
+    start_server,
+    wait_until,
+)
 from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa: F401 — фикстура
 
 CLIENT = lab_program("task4", "client.py")
+SLOW_FLUSH = Path(__file__).parent / "slow_flush"
 READY = r"/help — команды"  # подсказку клиент печатает, когда поток приёма уже запущен
 TIME = r"\[\d\d:\d\d:\d\d\]"
 
@@ -155,6 +164,22 @@ def test_quit_ctrl_d_and_ctrl_c_exit_cleanly(launch, step):
     nameless.expect(r"Ваше имя: ")
     nameless.close_stdin()
     assert_exits(nameless, 0)
+
+
+def test_ctrl_c_lost_inside_input_is_repeated(launch, tmp_path):
+    """Ctrl+C, пришедший, пока input() сбрасывает stdout, input() проглотит;
+    будильник клиента повторяет сигнал, и клиент всё равно выходит."""
+    server = chat_server(launch)
+    mark = tmp_path / "flushing"
+    env = program_env(PYTHONPATH=str(SLOW_FLUSH), SLOW_FLUSH_MARK=str(mark))
+    breaker = launch(
+        [PYTHON, CLIENT, "--port", str(server.port), "--name", "breaker"], env=env
+    )
+    breaker.wait_for(READY)
+    wait_until(mark.exists, message="клиент так и не позвал input()")
+    breaker.interrupt()  # Ctrl+C посреди сброса stdout внутри input()
+    assert_exits(breaker, 0)
+    assert "Вы вышли из чата." in breaker.stdout
 
 
 @on_steps("hostile")

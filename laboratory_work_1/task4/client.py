@@ -8,7 +8,8 @@
 Потоки:
   * главный читает клавиатуру и отправляет запросы;
   * поток приёма печатает всё, что приходит от сервера, и отвечает на probe;
-  * фоновый поток раз в HEARTBEAT_SECONDS шлёт presence — «я на связи».
+  * фоновый поток раз в HEARTBEAT_SECONDS шлёт presence — «я на связи»;
+  * будильник повторяет главному потоку SIGINT, пока тот не начнёт уходить.
 
 Что печатается:
   [12:00:01] #general alice: привет   — сообщение в комнату
@@ -63,7 +64,7 @@ CONNECT_TIMEOUT = 5.0
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
-# Как часто повторять SIGINT главному потоку, пока он не начнёт уходить.
+# Как часто будильник повторяет SIGINT главному потоку, пока тот не начнёт уходить.
 WAKE_RETRY = 0.2
 GENERAL_ROOM = "#general"
 PROMPT = "> "
@@ -137,7 +138,8 @@ class ChatClient:
         self.replied = threading.Condition()
         self.print_lock = threading.Lock()
         self.state_lock = threading.Lock()  # о разрыве (lost) решаем под ним
-        self.leaving = False  # мы уходим сами: разрыв — не ошибка
+        self.leave_requested = False  # Ctrl+C или разрыв: главному потоку пора уходить
+        self.leaving = False  # главный поток уходит (ставит только он сам)
         self.lost = False  # сервер пропал
         self.typing = False  # главный поток ждёт ввода в input()
         self.name = None
@@ -222,11 +224,8 @@ class ChatClient:
                 return
             self.lost = True
             self.show(f"Ошибка: {problem}", file=sys.stderr)
-        # Сигнал, пришедший за миг до того, как главный поток вошёл в read(),
-        # read() не прервёт: будим, пока главный поток не начнёт уходить.
-        while not self.leaving:
-            wake_main_thread()
-            time.sleep(WAKE_RETRY)
+        self.leave_requested = True  # если сигнал потеряется, повторит будильник
+        wake_main_thread()
 
     def handle(self, message: dict) -> None:
         action = message.get("action")
@@ -296,12 +295,23 @@ class ChatClient:
             time.sleep(HEARTBEAT_SECONDS)
             self.send(presence(self.name))
 
+    def keep_waking(self) -> None:
+        """Будильник: пока уйти пора, а главный поток не ушёл, повторяет SIGINT.
+
+        Одного сигнала мало. Пришёл за миг до read() — read() ждёт дальше;
+        пришёл, пока input() сбрасывает stdout, — input() проглотит исключение.
+        """
+        while True:
+            time.sleep(WAKE_RETRY)
+            if self.leave_requested and not self.leaving:
+                wake_main_thread()
+
     # --- клавиатура (главный поток) ------------------------------------------
     def on_interrupt(self, signum, frame) -> None:
-        """SIGINT — Ctrl+C или сигнал потока приёма — прерывает ввод,
-        пока мы не уходим."""
+        """SIGINT — Ctrl+C, поток приёма или будильник — прерывает главный
+        поток, пока тот не начал уходить."""
         if not self.leaving:
-            self.leaving = True  # до исключения: повторный SIGINT уже ничего не прервёт
+            self.leave_requested = True
             raise KeyboardInterrupt
 
     def chat(self) -> None:
@@ -314,6 +324,7 @@ class ChatClient:
             line = input(PROMPT if self.interactive else "").strip()
             self.typing = False
             if line == "/quit":
+                self.leaving = True  # теперь SIGINT уход не прервёт
                 return
             self.handle_input(line)
             self.wait_for_replies()
@@ -446,15 +457,17 @@ def main(argv: list[str] | None = None) -> int:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client = ChatClient(sock, sys.stdin.isatty() and sys.stdout.isatty())
     signal.signal(signal.SIGINT, client.on_interrupt)
+    threading.Thread(target=client.keep_waking, daemon=True).start()
     with sock:
         try:
             client.register(name)
             client.chat()
         except (EOFError, KeyboardInterrupt):  # Ctrl+D, Ctrl+C или сигнал потока приёма
-            client.leaving = True  # первым делом: теперь поздний SIGINT нас не прервёт
+            client.leaving = True  # первым делом: теперь SIGINT уход не прервёт
             if client.interactive and not client.lost:
                 print()  # курсор стоял после приглашения
         except OSError as error:
+            client.leaving = True
             # Разрыв при входе; в чате о разрыве скажет поток приёма.
             print(f"Ошибка: {error}", file=sys.stderr)
             return 1
