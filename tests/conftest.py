@@ -6,10 +6,23 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import Program  # noqa: E402
+
+# Тесты свойств (hypothesis) гоняют настоящие серверы, поэтому в наборе примеров
+# мало, а порядок их детерминирован: набор обязан проходить одинаково каждый раз.
+# Долгий прогон — отдельной командой (см. README):
+#   .venv/bin/python -m pytest -m fuzz --hypothesis-profile=fuzz
+_COMMON = dict(
+    deadline=None,  # сервер в подпроцессе отвечает за разное время — это не ошибка
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.register_profile("suite", max_examples=20, derandomize=True, **_COMMON)
+settings.register_profile("fuzz", max_examples=2000, **_COMMON)
+settings.load_profile("suite")
 
 
 def _launcher():
