@@ -11,6 +11,7 @@ import re
 import socket
 import struct
 import subprocess
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -20,6 +21,7 @@ from chat_steps import has, on_steps, server_path, task_name
 from support import (
     BOUND_ADDRESS,
     PYTHON,
+    free_port,
     lab_program,
     program_env,
     start_server,
@@ -552,6 +554,31 @@ def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch, step):
 
 
 @on_steps("slow_readers")
+def test_a_reader_who_quits_gets_every_acknowledged_message(launch, step):
+    """200 на msg — обещание: уходящий по quit получит всё, что ему подтвердили,
+    даже если к этому мигу оно ещё не влезло в его сокет."""
+    server = chat_server(launch, step, "--max-backlog", str(8 * 1024 * 1024))
+    reader = Raw(server.port, "reader", small_buffers=True)  # пока не читает
+    sender = Raw(server.port, "sender")
+    texts = [f"{number:04d} " + "ж" * 490 for number in range(1000)]  # ~1 МБ
+    sender.send(
+        b"".join(
+            json.dumps(
+                request("msg", to="#general", message=text), ensure_ascii=False
+            ).encode()
+            + b"\n"
+            for text in texts
+        )
+    )
+    assert [sender.reply()["response"] for _ in texts] == [200] * len(texts)
+    reader.send(request("quit"))
+    received = reader.wait_closed(timeout=15)
+    assert [message["message"] for message in received if is_msg(message)] == texts
+    server.wait_for(r"reader отключился", "stderr")
+    server.assert_no_traceback()
+
+
+@on_steps("slow_readers")
 def test_ctrl_c_tells_everyone_and_port_is_free_again(launch, step):
     server = chat_server(launch, step)
     alice, guest = Raw(server.port, "alice"), Raw(server.port)
@@ -595,6 +622,9 @@ def test_help_and_bad_arguments(launch, step):
         "--handshake-timeout",
         "--idle-timeout",
         "--max-backlog",
+        "--max-total-backlog",
+        "--max-clients",
+        "--max-rooms",
         "--log-level",
         "--quiet",
     ):
@@ -685,3 +715,110 @@ def test_join_reply_comes_before_messages_of_the_room(launch, step):
     finally:
         server.kill()
         server.communicate(timeout=5)
+
+
+# --- пределы окончательного сервера (шаг 5) -------------------------------------
+
+
+def flood(sender: Raw, to: str, count: int) -> list[int]:
+    """count сообщений по ~1 КБ адресату to; возвращает коды ответов."""
+    sender.send(
+        b"".join(
+            json.dumps(
+                request("msg", to=to, message="ж" * 500), ensure_ascii=False
+            ).encode()
+            + b"\n"
+            for _ in range(count)
+        )
+    )
+    return [sender.reply()["response"] for _ in range(count)]
+
+
+@on_steps("final")
+def test_over_the_total_backlog_the_biggest_non_reader_goes_first(launch, step):
+    server = chat_server(
+        launch, step, "--max-backlog", str(64 * 2**20), "--max-total-backlog", "2000000"
+    )
+    # Писатель назначается по очереди подключения: big и small (1-е и 3-е) — у
+    # одного писателя, его доля общего предела — 1 000 000 байт.
+    big = Raw(server.port, "big", small_buffers=True)
+    sender = Raw(server.port, "sender")
+    small = Raw(server.port, "small", small_buffers=True)
+    for _ in range(60):  # до 6 МБ; предел сработает гораздо раньше
+        assert flood(sender, "#general", 50) == [200] * 50  # обоим поровну
+        if set(flood(sender, "big", 50)) != {200}:  # big — ещё столько же; 404 — ушёл
+            break
+    else:
+        pytest.fail("общий предел очередей не сработал:\n" + server.stderr[-2000:])
+    server.wait_for(r"WARNING big отключён: не читает, а очереди всех", "stderr")
+    assert sender.ask(request("users"))["users"] == ["sender", "small"]
+    assert "small отключён" not in server.stderr
+    big.wait_closed(timeout=10)
+    small.close()
+    server.assert_no_traceback()
+
+
+@on_steps("final")
+def test_rooms_are_bounded_per_user_and_in_total(launch, step):
+    server = chat_server(launch, step, "--max-rooms", "3")
+    alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")
+    for room in ("#a", "#b"):  # с #general — три комнаты
+        assert alice.ask(request("join", room=room))["response"] == 200
+    refused = alice.ask(request("join", room="#c"))
+    assert refused["response"] == 503, refused
+    assert bob.ask(request("join", room="#a"))["response"] == 200  # в готовую — можно
+    # У одного пользователя — не больше 100 комнат, #general тоже считается.
+    crowded = chat_server(launch, step)
+    carol = Raw(crowded.port, "carol")
+    carol.send(
+        b"".join(
+            json.dumps(request("join", room=f"#r{k}")).encode() + b"\n"
+            for k in range(100)
+        )
+    )
+    codes = [carol.reply()["response"] for _ in range(100)]
+    assert codes == [200] * 99 + [403], codes
+
+
+@on_steps("final")
+def test_connections_over_the_cap_get_503_and_room_returns(launch, step):
+    server = chat_server(launch, step, "--max-clients", "2")
+    alice, guest = Raw(server.port, "alice"), Raw(server.port)
+    extra = Raw(server.port)
+    assert extra.wait_closed() == [
+        {"response": 503, "error": "Сервер переполнен, зайдите позже"}
+    ]
+    server.wait_for(r"Отказ 127\.0\.0\.1:\d+: соединений уже 2", "stderr")
+    guest.close()
+    server.wait_for(r"отключился", "stderr")
+    assert Raw(server.port).ask(presence("bob"))["response"] == 202
+    assert alice.ask(request("users"))["users"] == ["alice", "bob"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="ulimit и sh есть только в POSIX")
+@on_steps("final")
+def test_out_of_descriptors_the_server_logs_rarely_and_recovers(launch, step):
+    port = free_port()
+    # 40 дескрипторов на процесс: после трёх десятков соединений accept упадёт EMFILE.
+    server = launch(
+        [
+            "sh",
+            "-c",
+            'ulimit -n 40 && exec "$0" "$@"',
+            PYTHON,
+            server_path(step),
+            "--port",
+            str(port),
+        ]
+    )
+    server.wait_for("Сервер слушает", "stderr")
+    crowd = [Raw(port) for _ in range(60)]
+    server.wait_for("Не удалось принять соединение", "stderr")
+    for raw in crowd:
+        raw.close()
+    # Лишние соединения ждали в очереди listen: сервер примет их, увидит конец —
+    # и снова обслуживает.
+    Raw(port, "alice")
+    assert server.count("Не удалось принять соединение", "stderr") == 1
+    assert server.running
+    server.assert_no_traceback()

@@ -45,18 +45,26 @@ MAX_NAME_RETRIES = 5
 DEFAULT_IDLE_TIMEOUT = 60.0  # секунд тишины до разрыва; probe — на половине
 MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селектор не примет
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
+# Байт во всех очередях вместе: тысяча молчунов по мегабайту — это гигабайт памяти.
+DEFAULT_MAX_TOTAL_BACKLOG = 64 * 1024 * 1024
+# Соединений сразу: у каждого свой поток; сверх предела — ответ 503 и разрыв.
+DEFAULT_MAX_CLIENTS = 4096
+DEFAULT_MAX_ROOMS = 10000  # комнат на сервере; сверх — 503
+MAX_ROOMS_PER_USER = 100  # комнат у одного пользователя; сверх — 403
 # Писателей два: send отпускает GIL, и пока один писатель в ядре отправляет
 # строку, другой готовит свою: на двух ядрах рассылка тысяче на четверть короче.
 # Больше двух почти не дают: остальное время писатели делят GIL.
 WRITERS = 2
 MAX_JOBS = 1000  # заданий в очереди писателя; больше — потоки чтения ждут
 WRITER_TICK = 0.05  # так часто писатель проверяет сокеты медленных клиентов
+CLOSE_LINGER = 5.0  # сколько досылать очередь тому, кто ушёл сам (quit, закрыл)
 # Поток, которому нужен GIL, отнимает его у занятого не раньше, чем через этот
 # интервал (в Python по умолчанию 5 мс). При 20 мс под нагрузкой писатель
 # забирает сразу сотни заданий, и один send несёт сотни строк, а не десяток.
 SWITCH_INTERVAL = 0.02
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
 ACCEPT_PAUSE = 0.1  # пауза после сбоя accept (например, кончились дескрипторы)
+ACCEPT_LOG_EVERY = 10.0  # сбой accept — в лог не чаще раза в столько секунд
 STOP_TIMEOUT = 2.0  # сколько ждать потоки чтения при остановке
 GENERAL_ROOM = "#general"
 # \w в Python — буквы и цифры любого алфавита и «_».
@@ -149,6 +157,7 @@ class Connection:
         self.writer = writer
         self.backlog = bytearray()  # ещё не отправлено; трогает только его писатель
         self.drop_reason = None  # почему писатель разорвал соединение или закрыл сокет
+        self.close_by = None  # ушёл: досылать очередь до этого срока, потом закрыть
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
@@ -179,8 +188,9 @@ class Writer:
     пока сокет не освободится.
     """
 
-    def __init__(self, name: str, max_backlog: int) -> None:
+    def __init__(self, name: str, max_backlog: int, max_total_backlog: int) -> None:
         self.max_backlog = max_backlog
+        self.max_total_backlog = max_total_backlog  # на все соединения писателя
         # Задания по порядку: (что, кому, данные). Очередь ограничена: не успевает
         # писатель — потоки чтения ждут в put и не читают, и TCP придерживает клиентов.
         self.jobs = queue.Queue(MAX_JOBS)
@@ -197,7 +207,7 @@ class Writer:
         self.jobs.put(("drop", conn, reason))
 
     def close(self, conn: Connection) -> None:
-        """Дослать conn то, что уже в очереди, и закрыть сокет;
+        """Дослать conn его очередь (не дольше CLOSE_LINGER) и закрыть сокет;
         даёт поток чтения, уходя."""
         self.jobs.put(("close", conn, "сокет закрыт"))
 
@@ -208,13 +218,17 @@ class Writer:
             for action, target, data in self.next_jobs():
                 if action == "send":
                     self.append(target, data, fresh)
-                else:  # "drop" или "close": сначала — то, что уже в очереди
+                elif action == "drop":  # сначала — то, что уже в очереди
                     self.flush(target)
                     self.cut(target, data)  # data здесь — причина разрыва
-                    if action == "close":  # поток чтения ушёл: сокет больше не нужен
-                        target.sock.close()
+                else:  # "close": поток чтения ушёл — дослать очередь и закрыть сокет
+                    target.close_by = time.monotonic() + CLOSE_LINGER
+                    self.flush(target)
+                    self.close_if_done(target)
             for conn in fresh + list(self.waiting):
                 self.flush(conn)
+                self.close_if_done(conn)
+            self.limit_total_backlog()
 
     def next_jobs(self) -> list:
         """Ждёт первое задание и забирает все, что накопились.
@@ -261,6 +275,32 @@ class Writer:
         else:
             self.waiting.discard(conn)
 
+    def limit_total_backlog(self) -> None:
+        """Очереди всех соединений писателя вместе больше предела — рвём самую
+        большую (тот, кто дольше всех не читает), пока не уложимся."""
+        total = sum(len(conn.backlog) for conn in self.waiting)
+        while total > self.max_total_backlog and self.waiting:
+            biggest = max(self.waiting, key=lambda conn: len(conn.backlog))
+            total -= len(biggest.backlog)
+            log.warning(
+                "%s отключён: не читает, а очереди всех клиентов больше %d байт",
+                biggest.label,
+                self.max_total_backlog,
+            )
+            self.cut(biggest, "не читает, общий предел очередей")
+            self.close_if_done(biggest)
+
+    def close_if_done(self, conn: Connection) -> None:
+        """Закрывает сокет ушедшего, когда очередь дослана, соединение разорвано
+        или срок CLOSE_LINGER вышел; до тех пор conn ждёт в waiting."""
+        if conn.close_by is None:
+            return
+        if conn.backlog and not conn.drop_reason and time.monotonic() < conn.close_by:
+            return
+        self.cut(conn, "сокет закрыт")
+        conn.sock.close()
+        conn.close_by = None  # закрыт: больше не трогаем
+
     def cut(self, conn: Connection, reason: str) -> None:
         """Рвёт соединение: shutdown будит поток чтения conn, и тот уберёт за собой."""
         if conn.drop_reason:
@@ -277,17 +317,24 @@ class Writer:
 class ChatServer:
     """Общее состояние чата и обработка запросов; поток на каждое соединение."""
 
-    def __init__(
-        self, handshake_timeout: float, idle_timeout: float, max_backlog: int
-    ) -> None:
-        self.handshake_timeout = handshake_timeout
-        self.idle_timeout = idle_timeout
+    def __init__(self, args: argparse.Namespace) -> None:
+        """args — параметры командной строки: сроки и пределы."""
+        self.handshake_timeout = args.handshake_timeout
+        self.idle_timeout = args.idle_timeout
+        self.max_clients = args.max_clients
+        self.max_rooms = args.max_rooms
         self.lock = threading.Lock()  # замок состояния: три поля ниже
         self.connections = set()  # все соединения, в том числе ещё без имени
         self.users = {}  # fold(имя) → Connection
         self.rooms = {GENERAL_ROOM: set()}  # комната → соединения в ней
-        self.writers = [Writer(f"writer-{k}", max_backlog) for k in range(WRITERS)]
+        # Общий предел очередей делим между писателями поровну.
+        self.writers = [
+            Writer(f"writer-{k}", args.max_backlog, args.max_total_backlog // WRITERS)
+            for k in range(WRITERS)
+        ]
         self.accepted = 0  # сколько соединений принято: по нему выбираем писателя
+        self.accept_failures = 0  # сбоев accept с последней записи в лог
+        self.accept_failure_logged = -ACCEPT_LOG_EVERY  # когда записали
         self.handlers = {
             "presence": self.on_presence,
             "msg": self.on_msg,
@@ -309,13 +356,32 @@ class ChatServer:
                 continue
             except OSError as error:
                 # EMFILE и подобное — не повод останавливать сервер.
-                log.error("Не удалось принять соединение: %s", error)
+                self.log_accept_failure(error)
                 time.sleep(ACCEPT_PAUSE)
                 continue
             self.start_connection(sock, address)
 
+    def log_accept_failure(self, error: OSError) -> None:
+        """Сбой accept — в лог, но не чаще раза в ACCEPT_LOG_EVERY секунд:
+        без дескрипторов accept падает десять раз в секунду."""
+        self.accept_failures += 1
+        now = time.monotonic()
+        if now - self.accept_failure_logged >= ACCEPT_LOG_EVERY:
+            log.error(
+                "Не удалось принять соединение (сбоев: %d): %s",
+                self.accept_failures,
+                error,
+            )
+            self.accept_failures = 0
+            self.accept_failure_logged = now
+
     def start_connection(self, sock: socket.socket, address: tuple) -> None:
         sock.setblocking(False)  # send не ждёт никогда; recv — только после селектора
+        with self.lock:
+            full = len(self.connections) >= self.max_clients
+        if full:
+            self.refuse_connection(sock, address)
+            return
         # Без задержки Нейгла.
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # Писатель — по очереди.
@@ -334,6 +400,17 @@ class ChatServer:
             with self.lock:
                 self.connections.discard(conn)
             conn.writer.close(conn)
+
+    def refuse_connection(self, sock: socket.socket, address: tuple) -> None:
+        """Соединений уже max_clients: 503 в сокет (он пуст — влезет) и закрыть."""
+        log.warning("Отказ %s:%d: соединений уже %d", *address[:2], self.max_clients)
+        try:
+            sock.send(
+                encode({"response": 503, "error": "Сервер переполнен, зайдите позже"})
+            )
+        except OSError:  # клиент уже ушёл
+            pass
+        sock.close()
 
     # --- поток чтения ------------------------------------------------------
     def serve_connection(self, conn: Connection) -> None:
@@ -541,9 +618,14 @@ class ChatServer:
     def on_join(self, conn: Connection, request: dict):
         room = room_field(request)
         with self.lock:
-            members = self.rooms.setdefault(room, set())
-            if conn in members:
+            if room in conn.rooms:
                 return {"response": 200, "alert": f"Вы уже в {room}", "room": room}
+            # Пределы: иначе один клиент наплодит комнат, и ответ на rooms распухнет.
+            if len(conn.rooms) >= MAX_ROOMS_PER_USER:
+                raise RequestError(403, f"Не больше {MAX_ROOMS_PER_USER} комнат сразу")
+            if room not in self.rooms and len(self.rooms) >= self.max_rooms:
+                raise RequestError(503, "На сервере слишком много комнат")
+            members = self.rooms.setdefault(room, set())
             neighbours = list(members)
             members.add(conn)
             conn.rooms.add(room)
@@ -659,6 +741,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"больше — клиент отключается (по умолчанию {DEFAULT_MAX_BACKLOG})",
     )
     parser.add_argument(
+        "--max-total-backlog",
+        type=positive_int,
+        default=DEFAULT_MAX_TOTAL_BACKLOG,
+        metavar="БАЙТ",
+        help="сколько байт может ждать отправки всем клиентам вместе; больше — "
+        f"отключается тот, у кого очередь больше всех (по умолчанию "
+        f"{DEFAULT_MAX_TOTAL_BACKLOG})",
+    )
+    parser.add_argument(
+        "--max-clients",
+        type=positive_int,
+        default=DEFAULT_MAX_CLIENTS,
+        metavar="N",
+        help="сколько соединений сразу; лишним — ответ 503 "
+        f"(по умолчанию {DEFAULT_MAX_CLIENTS})",
+    )
+    parser.add_argument(
+        "--max-rooms",
+        type=positive_int,
+        default=DEFAULT_MAX_ROOMS,
+        metavar="N",
+        help=f"сколько комнат на сервере (по умолчанию {DEFAULT_MAX_ROOMS})",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -700,7 +806,7 @@ def main(argv: list[str] | None = None) -> int:
     # Первая строка — при любом --log-level.
     log.info("Сервер слушает %s:%d", *listener.getsockname())
     logging.getLogger().setLevel(args.log_level)
-    server = ChatServer(args.handshake_timeout, args.idle_timeout, args.max_backlog)
+    server = ChatServer(args)
     try:
         server.serve_forever(listener)
     except KeyboardInterrupt:

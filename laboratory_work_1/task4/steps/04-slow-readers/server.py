@@ -47,6 +47,7 @@ MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 селек
 DEFAULT_MAX_BACKLOG = 1024 * 1024  # байт в очереди одного клиента
 MAX_JOBS = 1000  # заданий в очереди писателя; больше — потоки чтения ждут
 WRITER_TICK = 0.05  # так часто писатель проверяет сокеты медленных клиентов
+CLOSE_LINGER = 5.0  # сколько досылать очередь тому, кто ушёл сам (quit, закрыл)
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
 ACCEPT_PAUSE = 0.1  # пауза после сбоя accept (например, кончились дескрипторы)
 STOP_TIMEOUT = 2.0  # сколько ждать потоки чтения при остановке
@@ -141,6 +142,7 @@ class Connection:
         self.writer = writer
         self.backlog = bytearray()  # ещё не отправлено; трогает только его писатель
         self.drop_reason = None  # почему писатель разорвал соединение или закрыл сокет
+        self.close_by = None  # ушёл: досылать очередь до этого срока, потом закрыть
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.name = None  # имя — после presence
         self.rooms = set()  # комнаты пользователя; под замком состояния
@@ -188,7 +190,7 @@ class Writer:
         self.jobs.put(("drop", conn, reason))
 
     def close(self, conn: Connection) -> None:
-        """Дослать conn то, что уже в очереди, и закрыть сокет;
+        """Дослать conn его очередь (не дольше CLOSE_LINGER) и закрыть сокет;
         даёт поток чтения, уходя."""
         self.jobs.put(("close", conn, "сокет закрыт"))
 
@@ -199,13 +201,16 @@ class Writer:
             for action, target, data in self.next_jobs():
                 if action == "send":
                     self.append(target, data, fresh)
-                else:  # "drop" или "close": сначала — то, что уже в очереди
+                elif action == "drop":  # сначала — то, что уже в очереди
                     self.flush(target)
                     self.cut(target, data)  # data здесь — причина разрыва
-                    if action == "close":  # поток чтения ушёл: сокет больше не нужен
-                        target.sock.close()
+                else:  # "close": поток чтения ушёл — дослать очередь и закрыть сокет
+                    target.close_by = time.monotonic() + CLOSE_LINGER
+                    self.flush(target)
+                    self.close_if_done(target)
             for conn in fresh + list(self.waiting):
                 self.flush(conn)
+                self.close_if_done(conn)
 
     def next_jobs(self) -> list:
         """Ждёт следующее задание: список из него одного или пустой.
@@ -247,6 +252,17 @@ class Writer:
             self.waiting.add(conn)  # досылать будем в следующих кругах
         else:
             self.waiting.discard(conn)
+
+    def close_if_done(self, conn: Connection) -> None:
+        """Закрывает сокет ушедшего, когда очередь дослана, соединение разорвано
+        или срок CLOSE_LINGER вышел; до тех пор conn ждёт в waiting."""
+        if conn.close_by is None:
+            return
+        if conn.backlog and not conn.drop_reason and time.monotonic() < conn.close_by:
+            return
+        self.cut(conn, "сокет закрыт")
+        conn.sock.close()
+        conn.close_by = None  # закрыт: больше не трогаем
 
     def cut(self, conn: Connection, reason: str) -> None:
         """Рвёт соединение: shutdown будит поток чтения conn, и тот уберёт за собой."""
