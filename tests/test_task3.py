@@ -9,20 +9,32 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
+import sys
 import time
+from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from browser import Browser, require_chromium
 from http_wire import (
     exchange,
     get,
-    padded_get,
     read_request,
     split,
     trickle_after_answer,
 )
-from support import PYTHON, Program, free_port, lab_program, start_server
+from support import (
+    PYTHON,
+    Program,
+    free_port,
+    lab_program,
+    program_env,
+    start_server,
+    wait_until,
+)
 
 PAGE_FILE = lab_program("task3", "index.html")
 PAGE = PAGE_FILE.read_bytes()
@@ -39,9 +51,17 @@ def server(module_launch):
     return start_server(module_launch, "task3")
 
 
-def run_client(launch, *args: str) -> tuple[int, Program]:
-    client = launch([PYTHON, lab_program("task3", "client.py"), *args])
+def run_client(launch, *args: str, **env: str) -> tuple[int, Program]:
+    client = launch(
+        [PYTHON, lab_program("task3", "client.py"), *args], env=program_env(**env)
+    )
     return client.wait_exit(), client
+
+
+def padded_get_with_host(size: int) -> bytes:
+    """GET ровно в size байт, как padded_get, но с обязательным в HTTP/1.1 Host."""
+    start, end = b"GET / HTTP/1.1\r\nHost: test\r\nX-Filler: ", b"\r\n\r\n"
+    return start + b"a" * (size - len(start) - len(end)) + end
 
 
 # --- страница -------------------------------------------------------------------
@@ -211,7 +231,7 @@ def test_oversized_head_is_431(server, request_bytes):
     ],
 )
 def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
-    raw = padded_get(MAX_HEAD_BYTES + extra)
+    raw = padded_get_with_host(MAX_HEAD_BYTES + extra)
     assert len(raw) == MAX_HEAD_BYTES + extra
     # Одним sendall: конец — в последнем куске
     assert split(exchange(server.port, raw))[0] == expected
@@ -227,7 +247,7 @@ def test_silent_client_does_not_block_others(server):
 
 
 def test_silent_client_is_disconnected_after_timeout(launch):
-    server = start_server(launch, "task3", "--timeout", "0.3")
+    server = start_server(launch, "task3", "--head-timeout", "0.3")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as silent:
         # Сервер закрыл соединение сам, ничего не ответив
         assert silent.recv(1024) == b""
@@ -250,6 +270,218 @@ def test_client_gone_mid_request_does_not_break_server(server):
         quitter.sendall(b"GET / HTTP/1.1\r\n")
     server.wait_for(r"клиент ушёл", stream="stderr")
     assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+# --- правила HTTP/1.1 (RFC 9110, RFC 9112) ------------------------------------------
+
+
+def with_host(*lines: str, version: str = "HTTP/1.1") -> bytes:
+    """GET / с заданными строками заголовков (Host — забота вызывающего)."""
+    return "\r\n".join([f"GET / {version}", *lines, "", ""]).encode("latin-1")
+
+
+@pytest.mark.parametrize(
+    "request_bytes, expected",
+    [
+        # RFC 9112 §5.1: пробел перед двоеточием
+        (with_host("Host : test"), "400 Bad Request"),
+        (with_host("Host: test", "X-Thing\t: 1"), "400 Bad Request"),
+        # RFC 9112 §5.2: строка-продолжение (obs-fold)
+        (with_host("Host: test", "X-Thing: 1", " 2"), "400 Bad Request"),
+        # RFC 9110 §5.5: управляющие символы в значении
+        (with_host("Host: test", "X-Thing: a\x00b"), "400 Bad Request"),
+        (with_host("Host: test", "X-Thing: a\rb"), "400 Bad Request"),
+        # RFC 9112 §3.2: Host в HTTP/1.1 ровно один
+        (with_host(), "400 Bad Request"),
+        (with_host("Host: a", "Host: b"), "400 Bad Request"),
+        (with_host("Host: a", "HOST: a"), "400 Bad Request"),
+        (with_host(version="HTTP/1.0"), "200 OK"),
+        # RFC 9112 §3.2.2: абсолютный URL в строке запроса
+        (b"GET http://127.0.0.1:8080/ HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK"),
+        (b"GET http://example.com HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK"),
+        (b"GET http://h/index.html?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", "200 OK"),
+        (b"GET http://h/nope HTTP/1.1\r\nHost: x\r\n\r\n", "404 Not Found"),
+        (b"GET http://[ HTTP/1.1\r\nHost: x\r\n\r\n", "400 Bad Request"),
+        # RFC 9112 §6.3: Content-Length — одно число
+        (with_host("Host: x", "Content-Length: 0"), "200 OK"),
+        (
+            with_host("Host: x", "Content-Length: 0", "Content-Length: 0"),
+            "400 Bad Request",
+        ),
+        (
+            with_host("Host: x", "Content-Length: 0", "Content-Length: 5"),
+            "400 Bad Request",
+        ),
+        (with_host("Host: x", "Content-Length: 0, 0"), "400 Bad Request"),
+        (with_host("Host: x", "Content-Length: -1"), "400 Bad Request"),
+        (with_host("Host: x", "Content-Length: \xb2"), "400 Bad Request"),
+        # RFC 9112 §6.1: Transfer-Encoding
+        (with_host("Host: x", "Transfer-Encoding: chunked") + b"0\r\n\r\n", "200 OK"),
+        (
+            with_host("Host: x", "Transfer-Encoding: chunked", "Content-Length: 5"),
+            "400 Bad Request",
+        ),
+        (with_host("Host: x", "Transfer-Encoding: gzip"), "501 Not Implemented"),
+        (
+            with_host("Host: x", "Transfer-Encoding: gzip, chunked"),
+            "501 Not Implemented",
+        ),
+        (
+            with_host("Host: x", "Transfer-Encoding: chunked, chunked"),
+            "400 Bad Request",
+        ),
+        (
+            with_host("Transfer-Encoding: chunked", version="HTTP/1.0"),
+            "400 Bad Request",
+        ),
+    ],
+)
+def test_rfc_rules_on_the_wire(server, request_bytes, expected):
+    started = time.time()
+    status_line, headers, _ = split(exchange(server.port, request_bytes))
+    assert status_line == f"HTTP/1.1 {expected}"
+    assert_date_is_now(headers, started)
+
+
+def assert_date_is_now(headers: dict[str, str], started: float) -> None:
+    """RFC 9110 §6.6.1: Date в формате IMF-fixdate, по Гринвичу, и верное время."""
+    assert headers["date"].endswith(" GMT"), headers
+    sent = parsedate_to_datetime(headers["date"]).timestamp()
+    assert started - 1 <= sent <= time.time() + 1
+
+
+def test_every_response_has_a_date(server):
+    started = time.time()
+    for target, method in [
+        ("/", "GET"),
+        ("/", "HEAD"),
+        ("/nope", "GET"),
+        ("/", "POST"),
+    ]:
+        _, headers, _ = get(server.port, target, method=method)
+        assert_date_is_now(headers, started)
+
+
+# --- сроки ---------------------------------------------------------------------------
+
+
+def drip_head(port: int, interval: float, limit: float) -> tuple[bytes, float]:
+    """Шлёт голову запроса по байту раз в interval секунд, пока сервер не ответит.
+
+    Возвращает ответ и сколько секунд прошло с первого байта. Голова бесконечна
+    (заголовок X-Drip не кончается), так что ответить сервер может только сам —
+    по сроку.
+    """
+    head = b"GET / HTTP/1.1\r\nHost: test\r\nX-Drip: " + b"a" * 10_000
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        started = time.monotonic()
+        for byte in head:
+            assert time.monotonic() - started < limit, "сервер терпит капли без конца"
+            sock.sendall(bytes([byte]))
+            sock.settimeout(interval)  # ждём ответа не дольше, чем до новой капли
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+            sock.settimeout(limit)
+            while chunk := sock.recv(65536):
+                answer += chunk
+            return answer, time.monotonic() - started
+    raise AssertionError("голова кончилась раньше, чем сервер ответил")
+
+
+def test_dripping_head_gets_408_within_the_head_deadline(launch):
+    """Капля раньше, чем истечёт срок одного recv, не продлевает срок всей головы."""
+    server = start_server(launch, "task3", "--head-timeout", "0.5")
+    answer, seconds = drip_head(server.port, interval=0.05, limit=5)
+    status_line, _, body = split(answer)
+    assert status_line == "HTTP/1.1 408 Request Timeout"
+    assert "за 0.5 с".encode() in body
+    assert 0.4 < seconds < 3
+    server.wait_for(r"- - → 408", stream="stderr")
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+# --- пределы: соединения, дескрипторы, потоки -------------------------------------
+
+posix_only = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="пределы процесса (RLIMIT_*) задаёт модуль resource — его нет на Windows",
+)
+
+# Запускает программу с пределом на число открытых файлов: setrlimit в самом
+# процессе, затем exec — тот же процесс (и тот же pid) становится сервером.
+WITH_FILE_LIMIT = (
+    "import os, resource, sys; n = int(sys.argv[1]); "
+    "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); "
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+
+
+def status_or_none(port: int) -> str | None:
+    """Строка статуса ответа на GET / или None, если соединение не удалось."""
+    try:
+        return get(port)[0]
+    except (OSError, AssertionError):
+        return None
+
+
+def hold_connections(port: int, count: int) -> list[socket.socket]:
+    """Открывает count соединений, каждое начинает запрос и замолкает."""
+    held = []
+    for _ in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(b"GET / HT")
+        held.append(sock)
+    return held
+
+
+@posix_only
+def test_running_out_of_file_descriptors_does_not_stop_the_server(launch):
+    server = launch(
+        [
+            PYTHON,
+            "-c",
+            WITH_FILE_LIMIT,
+            "64",
+            lab_program("task3", "server.py"),
+            "--port",
+            "0",
+            "--max-clients",
+            "1000",
+        ]
+    )
+    port = int(server.wait_for(r"127\.0\.0\.1:(\d+)", stream="stderr").group(1))
+    held = hold_connections(port, 80)  # больше, чем процессу можно открыть файлов
+    try:
+        server.wait_for(r"Не удалось принять соединение", stream="stderr")
+        assert server.running
+    finally:
+        for sock in held:
+            sock.close()
+    # Соединения закрылись — дескрипторы вернулись, сервер снова принимает.
+    wait_until(lambda: status_or_none(port) == "HTTP/1.1 200 OK")
+    # Пока дескрипторов нет, accept падает раз за разом, а в журнале — одна строка.
+    assert server.count(r"Не удалось принять соединение", stream="stderr") == 1
+    server.assert_no_traceback()
+
+
+def test_connections_over_the_cap_get_503_with_retry_after(launch):
+    server = start_server(launch, "task3", "--max-clients", "2")
+    held = hold_connections(server.port, 2)  # accept берёт их первыми: очередь FIFO
+    try:
+        status_line, headers, body = get(server.port)
+        assert status_line == "HTTP/1.1 503 Service Unavailable"
+        assert headers["retry-after"] == "1"
+        assert "сервер перегружен".encode() in body
+        server.wait_for(r"все места заняты — ответ 503", stream="stderr")
+    finally:
+        for sock in held:
+            sock.close()
+    # Занятые места освобождаются, когда их потоки закрывают соединения.
+    wait_until(lambda: status_or_none(server.port) == "HTTP/1.1 200 OK")
+    server.assert_no_traceback()
 
 
 # --- клиент ---------------------------------------------------------------------
@@ -289,6 +521,43 @@ def test_client_without_server_says_error(launch):
     assert client.stderr.startswith("Ошибка: ")
     assert client.stderr.count("\n") == 1
     client.assert_no_traceback()
+
+
+def test_client_survives_a_console_without_the_characters(server, launch):
+    """Консоль Windows в cp866 не знает «—»: клиент печатает «?», а не падает."""
+    code, client = run_client(
+        launch, "--port", str(server.port), PYTHONIOENCODING="cp866"
+    )
+    assert code == 0, client.stderr
+    title = "Работа с сокетами — задание 3"
+    seen = title.encode("cp866", errors="replace").decode("utf-8", errors="replace")
+    assert seen in client.stdout
+    client.assert_no_traceback()
+
+
+def test_client_unknown_host_is_one_russian_line(launch):
+    code, client = run_client(launch, "--host", "nonexistent.invalid")
+    assert code == 1
+    assert client.stderr == (
+        "Ошибка: не удалось найти узел «nonexistent.invalid» — имя написано верно?\n"
+    )
+
+
+def test_client_reset_by_server_is_one_russian_line(launch):
+    with socket.create_server(("127.0.0.1", 0)) as rude_server:
+        rude_server.settimeout(10)
+        port = rude_server.getsockname()[1]
+        client = launch(
+            [PYTHON, lab_program("task3", "client.py"), "--port", str(port)]
+        )
+        conn, _ = rude_server.accept()
+        conn.settimeout(10)
+        read_request(conn)
+        # SO_LINGER с нулём: close() шлёт RST вместо FIN — «соединение сброшено».
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+        assert client.wait_exit() == 1
+    assert client.stderr == f"Ошибка: сервер 127.0.0.1:{port} оборвал соединение\n"
 
 
 def test_client_ctrl_c_while_waiting_exits_cleanly(launch):
@@ -340,8 +609,9 @@ def test_busy_port_is_a_clear_error(server, launch):
         [PYTHON, lab_program("task3", "server.py"), "--port", str(server.port)]
     )
     assert second.wait_exit() == 1
-    assert second.stderr.startswith(
-        f"Ошибка: не удалось занять 127.0.0.1:{server.port}"
+    assert second.stderr == (
+        f"Ошибка: не удалось занять 127.0.0.1:{server.port}: "
+        "порт уже занят — может быть, сервер уже запущен?\n"
     )
     second.assert_no_traceback()
 
