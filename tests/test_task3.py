@@ -16,8 +16,6 @@ from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 from browser import Browser, require_chromium
 from http_wire import (
     exchange,
@@ -26,6 +24,8 @@ from http_wire import (
     split,
     trickle_after_answer,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from support import (
     PYTHON,
     Program,
@@ -410,13 +410,34 @@ posix_only = pytest.mark.skipif(
     reason="пределы процесса (RLIMIT_*) задаёт модуль resource — его нет на Windows",
 )
 
-# Запускает программу с пределом на число открытых файлов: setrlimit в самом
-# процессе, затем exec — тот же процесс (и тот же pid) становится сервером.
-WITH_FILE_LIMIT = (
-    "import os, resource, sys; n = int(sys.argv[1]); "
-    "resource.setrlimit(resource.RLIMIT_NOFILE, (n, n)); "
+# Пределы процесса ставит сам процесс и делает exec (тот же pid становится
+# сервером): Program не принимает preexec_fn. argv[1] — «ИМЯ=число,…».
+WITH_LIMITS = (
+    "import os, resource, sys\n"
+    "for limit in sys.argv[1].split(','):\n"
+    "    name, value = limit.split('=')\n"
+    "    resource.setrlimit(getattr(resource, name), (int(value), int(value)))\n"
     "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
 )
+
+
+def start_limited_server(launch, limits: str, *args: str) -> Program:
+    """Сервер задания 3 с пределами процесса limits («RLIMIT_NOFILE=64»)."""
+    server = launch(
+        [
+            PYTHON,
+            "-c",
+            WITH_LIMITS,
+            limits,
+            lab_program("task3", "server.py"),
+            "--port",
+            "0",
+            *args,
+        ]
+    )
+    match = server.wait_for(r"127\.0\.0\.1:(\d+)", stream="stderr")
+    server.port = int(match.group(1))
+    return server
 
 
 def status_or_none(port: int) -> str | None:
@@ -439,20 +460,8 @@ def hold_connections(port: int, count: int) -> list[socket.socket]:
 
 @posix_only
 def test_running_out_of_file_descriptors_does_not_stop_the_server(launch):
-    server = launch(
-        [
-            PYTHON,
-            "-c",
-            WITH_FILE_LIMIT,
-            "64",
-            lab_program("task3", "server.py"),
-            "--port",
-            "0",
-            "--max-clients",
-            "1000",
-        ]
-    )
-    port = int(server.wait_for(r"127\.0\.0\.1:(\d+)", stream="stderr").group(1))
+    server = start_limited_server(launch, "RLIMIT_NOFILE=64", "--max-clients", "1000")
+    port = server.port
     held = hold_connections(port, 80)  # больше, чем процессу можно открыть файлов
     try:
         server.wait_for(r"Не удалось принять соединение", stream="stderr")
@@ -480,6 +489,34 @@ def test_connections_over_the_cap_get_503_with_retry_after(launch):
         for sock in held:
             sock.close()
     # Занятые места освобождаются, когда их потоки закрывают соединения.
+    wait_until(lambda: status_or_none(server.port) == "HTTP/1.1 200 OK")
+    server.assert_no_traceback()
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux", reason="предел RLIMIT_AS соблюдает только Linux"
+)
+def test_no_thread_for_a_connection_means_503_not_a_crash(launch):
+    """Стек потока — 100 МБ адресов, а всего процессу их дано 350 МБ: третий-
+    четвёртый поток система уже не даст, и Thread.start() бросит RuntimeError."""
+    megabyte = 1024 * 1024
+    server = start_limited_server(
+        launch,
+        f"RLIMIT_STACK={100 * megabyte},RLIMIT_AS={350 * megabyte}",
+    )
+    held = hold_connections(server.port, 6)  # каждое держит свой поток
+    try:
+        server.wait_for(r"система не дала нового потока — ответ 503", stream="stderr")
+        last = held[-1]  # на него потока точно не хватило
+        answer = b""
+        while chunk := last.recv(65536):
+            answer += chunk
+        status_line, headers, _ = split(answer)
+        assert status_line == "HTTP/1.1 503 Service Unavailable"
+        assert headers["retry-after"] == "1"
+    finally:
+        for sock in held:
+            sock.close()
     wait_until(lambda: status_or_none(server.port) == "HTTP/1.1 200 OK")
     server.assert_no_traceback()
 
@@ -659,3 +696,137 @@ def test_chromium_shows_the_page(server, tmp_path):
         )
         shot = browser.screenshot(tmp_path / "page.png")
         assert shot.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+# --- свойства: случайные и испорченные запросы (hypothesis) --------------------------
+
+FUZZ_HEAD_TIMEOUT = 0.3  # недописанный запрос стоит примеру доли секунды
+STATUS_LINE = re.compile(r"HTTP/1\.1 ([1-5]\d\d) [A-Za-z -]+")
+ANSWERS_TO_BAD_REQUESTS = {400, 404, 405, 408, 431, 501}
+
+
+@pytest.fixture(scope="module")
+def quick_server(module_launch):
+    """Один сервер на все примеры: каждый пример — миллисекунды, а не запуск."""
+    return start_server(
+        module_launch, "task3", "--head-timeout", str(FUZZ_HEAD_TIMEOUT)
+    )
+
+
+def ask_and_check(port: int, request: bytes) -> int:
+    """Шлёт запрос и проверяет, что ответ — правильный HTTP/1.1 и пришёл не позже
+    срока головы; возвращает код статуса. Затем сервер должен отдать страницу."""
+    started = time.monotonic()
+    raw = exchange(port, request, timeout=FUZZ_HEAD_TIMEOUT + 5)
+    assert time.monotonic() - started < FUZZ_HEAD_TIMEOUT + 3, "ответ позже срока"
+    head, separator, body = raw.partition(b"\r\n\r\n")
+    assert separator, raw
+    status_line, *lines = head.decode("ascii").split("\r\n")
+    match = STATUS_LINE.fullmatch(status_line)
+    assert match, status_line
+    headers = dict(line.split(": ", 1) for line in lines)
+    assert headers["Connection"] == "close"
+    assert headers["Date"].endswith(" GMT")
+    # На HEAD тела нет, а Content-Length — как у GET.
+    assert int(headers["Content-Length"]) == len(body) or body == b""
+    assert get(port)[0] == "HTTP/1.1 200 OK", "после примера сервер не отвечает"
+    return int(match.group(1))
+
+
+@pytest.mark.fuzz
+@given(junk=st.binary(max_size=300))
+def test_random_bytes_get_a_well_formed_answer(quick_server, junk):
+    code = ask_and_check(quick_server.port, junk + b"\r\n\r\n")
+    assert code in ANSWERS_TO_BAD_REQUESTS | {200}
+
+
+# Части запроса: (текст, годится ли). Негодные построены так, что годными стать
+# не могут: управляющий символ, пробел или чужой байт стоит внутри, а не с края.
+TCHAR = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CONTROL = st.sampled_from([chr(c) for c in [*range(0, 9), *range(10, 32), 127]])
+TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=20)
+RESERVED = {"host", "content-length", "transfer-encoding"}
+NAME = st.text(st.sampled_from(TCHAR), min_size=1, max_size=20).filter(
+    lambda name: name.lower() not in RESERVED
+)
+
+
+def good(strategy):
+    return strategy.map(lambda text: (text, True))
+
+
+def bad(strategy):
+    return strategy.map(lambda text: (text, False))
+
+
+METHODS = st.one_of(
+    good(st.sampled_from(["GET", "HEAD"])),
+    bad(st.sampled_from(["POST", "PUT", "DELETE", "OPTIONS", "BREW"])),  # 405
+    bad(
+        st.text(st.characters(max_codepoint=0xFF), max_size=10).filter(
+            lambda method: not re.fullmatch(r"[A-Z]+", method)
+        )
+    ),
+)
+TARGETS = st.one_of(
+    good(st.sampled_from(["/", "/index.html", "http://127.0.0.1:8080/"])),
+    good(
+        st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E)).map(
+            lambda query: "/?" + query
+        )
+    ),
+    bad(st.just("/nope")),  # 404
+    bad(
+        st.tuples(TEXT, st.sampled_from([" ", "\x00", "\x7f", "\xff", "\t"]), TEXT).map(
+            lambda parts: "/" + "".join(parts)
+        )
+    ),
+)
+VERSIONS = st.one_of(
+    good(st.sampled_from(["HTTP/1.1", "HTTP/1.0"])),
+    bad(st.sampled_from(["HTTP/1.2", "HTTP/2", "http/1.1", "HTTP/1.1 ", ""])),
+)
+FIELDS = st.one_of(
+    good(st.tuples(NAME, TEXT).map(lambda field: f"{field[0]}: {field[1]}")),
+    # Длинная строка: вся голова может выйти за 8 КиБ (тогда 431).
+    good(st.integers(0, 9000).map(lambda size: "X-Long: " + "a" * size)),
+    bad(st.tuples(NAME, TEXT).map(lambda field: f"{field[0]} : {field[1]}")),
+    bad(
+        st.tuples(NAME, TEXT, CONTROL).map(
+            lambda field: f"{field[0]}: {field[1]}{field[2]}x"
+        )
+    ),
+    bad(st.tuples(NAME, CONTROL, NAME).map(lambda field: "".join(field) + ": 1")),
+    bad(TEXT.map(lambda text: " " + text)),  # строка-продолжение (obs-fold)
+)
+
+
+@pytest.mark.fuzz
+@given(
+    method=METHODS,
+    target=TARGETS,
+    version=VERSIONS,
+    hosts=st.integers(0, 2),
+    fields=st.lists(FIELDS, max_size=4),
+    newline=st.sampled_from(["\r\n", "\n"]),
+    complete=st.sampled_from([True] * 7 + [False]),  # без пустой строки — 408
+)
+def test_mutated_requests_get_the_right_kind_of_answer(
+    quick_server, method, target, version, hosts, fields, newline, complete
+):
+    host_lines = [("Host: test", True)] * hosts
+    request_line = (f"{method[0]} {target[0]} {version[0]}", True)
+    lines = [request_line, *host_lines, *fields]
+    head = newline.join(line for line, _ in lines) + newline
+    request = (head + newline if complete else head).encode("latin-1")
+    fine = (
+        all(ok for _, ok in [method, target, version, *fields])
+        and (hosts == 1 or (hosts == 0 and version[0] == "HTTP/1.0"))
+        and complete
+        and len(request) <= MAX_HEAD_BYTES
+    )
+    code = ask_and_check(quick_server.port, request)
+    if fine:
+        assert code == 200, request
+    else:
+        assert code in ANSWERS_TO_BAD_REQUESTS, request

@@ -61,7 +61,7 @@ ALLOWED_METHODS = ("GET", "HEAD")
 # Строка запроса + заголовки + пустая строка; больше — ответ 431.
 MAX_HEAD_BYTES = 8 * 1024
 # Секунд на всю голову запроса, как бы медленно ни капали байты (--head-timeout).
-HEAD_TIMEOUT = 10.0
+HEAD_TIMEOUT = 20.0
 SEND_TIMEOUT = 10.0  # секунд ждём, пока ответ уйдёт клиенту
 MAX_CLIENTS = 100  # соединений одновременно (--max-clients); лишним — 503
 RETRY_AFTER = 1  # через столько секунд просим повторить запрос после 503
@@ -383,9 +383,9 @@ def start_client(
     )
     try:
         thread.start()
-    except RuntimeError as error:  # система не дала потока: кончилась память
+    except RuntimeError:  # система не дала потока: кончилась память
         slots.release()
-        logging.error("%s: не удалось запустить поток (%s) — ответ 503", peer, error)
+        logging.error("%s: система не дала нового потока — ответ 503", peer)
         turn_away(conn)
 
 
