@@ -591,7 +591,8 @@ def test_client_reset_by_server_is_one_russian_line(launch):
         conn.settimeout(10)
         read_request(conn)
         # SO_LINGER с нулём: close() шлёт RST вместо FIN — «соединение сброшено».
-        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        linger = "HH" if sys.platform == "win32" else "ii"  # struct linger в ОС
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack(linger, 1, 0))
         conn.close()
         assert client.wait_exit() == 1
     assert client.stderr == f"Ошибка: сервер 127.0.0.1:{port} оборвал соединение\n"
@@ -701,6 +702,8 @@ def test_chromium_shows_the_page(server, tmp_path):
 # --- свойства: случайные и испорченные запросы (hypothesis) --------------------------
 
 FUZZ_HEAD_TIMEOUT = 0.3  # недописанный запрос стоит примеру доли секунды
+# 2000 примеров профиля fuzz идут дольше общего предела в минуту (pyproject.toml).
+FUZZ_TEST_TIMEOUT = 600
 STATUS_LINE = re.compile(r"HTTP/1\.1 ([1-5]\d\d) [A-Za-z -]+")
 ANSWERS_TO_BAD_REQUESTS = {400, 404, 405, 408, 431, 501}
 
@@ -734,6 +737,7 @@ def ask_and_check(port: int, request: bytes) -> int:
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(FUZZ_TEST_TIMEOUT)
 @given(junk=st.binary(max_size=300))
 def test_random_bytes_get_a_well_formed_answer(quick_server, junk):
     code = ask_and_check(quick_server.port, junk + b"\r\n\r\n")
@@ -802,6 +806,7 @@ FIELDS = st.one_of(
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(FUZZ_TEST_TIMEOUT)
 @given(
     method=METHODS,
     target=TARGETS,
