@@ -12,10 +12,12 @@ r"""Задание 3: клиент скачивает страницу по HTTP
 
 Печатает строку статуса, пустую строку и страницу. Код выхода 0 — сервер
 ответил 200, иначе 1 (и строка «Ошибка: …» в stderr). Ctrl+C, пока ответа
-нет, — «Прервано.» и код 0.
+нет, — «Прервано.» и код 0. Символ, которого нет в кодировке консоли
+(например, «—» в cp866), печатается как «?», а не роняет клиента.
 """
 
 import argparse
+import errno
 import socket
 import sys
 from urllib.parse import quote
@@ -107,8 +109,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def network_problem(error: OSError, host: str, address: str) -> str:
+    """Сбой сети → понятная русская строка вместо «[Errno 111] …» от ОС."""
+    if isinstance(error, socket.gaierror):  # DNS не знает такого имени
+        return f"не удалось найти узел «{host}» — имя написано верно?"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{address} не принимает соединения — сервер запущен?"
+    if isinstance(error, TimeoutError):
+        return f"сервер {address} не ответил за {TIMEOUT:g} с"
+    if isinstance(error, (ConnectionResetError, ConnectionAbortedError)):
+        return f"сервер {address} оборвал соединение"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"узел {address} недоступен: нет пути по сети"
+    return f"не удалось получить страницу с {address}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Консоль Windows в cp866 или cp1251 не знает «—» и эмодзи: пусть будет «?»,
+    # а не UnicodeEncodeError посреди страницы.
+    sys.stdout.reconfigure(errors="replace")
     address = f"{args.host}:{args.port}"
     try:
         with socket.create_connection((args.host, args.port), timeout=TIMEOUT) as sock:
@@ -117,21 +137,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl+C, пока ждём сервер, — не ошибка
         print("Прервано.", file=sys.stderr)
         return 0
-    except ConnectionRefusedError:
-        print(
-            f"Ошибка: {address} не принимает соединения — сервер запущен?",
-            file=sys.stderr,
-        )
-        return 1
-    except TimeoutError:
-        print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
-        return 1
     except OSError as error:
-        print(
-            f"Ошибка: не удалось получить страницу с {address}: "
-            f"{error.strerror or error}",
-            file=sys.stderr,
-        )
+        print(f"Ошибка: {network_problem(error, args.host, address)}", file=sys.stderr)
         return 1
     try:
         status_line, status, body = parse_response(raw)
