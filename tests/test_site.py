@@ -9,16 +9,27 @@
 from __future__ import annotations
 
 import html
+import http.server
 import importlib.util
 import logging
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import markdown
 import pytest
+from browser import (
+    Browser,
+    block_urls,
+    dom_tree,
+    page_reports,
+    require_chromium,
+    watch_page,
+)
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from mkdocs.utils import CountHandler
@@ -311,3 +322,154 @@ def test_the_chat_path_reads_in_one_sitting():
     ]
     assert sum(words(page, tables=False) for page in path) <= 4200
     assert words("```python\nx = 1\n```\nдва слова <!-- нет -->") == 2
+
+
+# ------------------------------------------------ сайт глазами читателя (браузер)
+
+MERMAID_BLOCK = re.compile(r'<pre class="mermaid">.*?</pre>', re.S)
+MERMAID_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*mermaid\s*$", re.M)
+MERMAID_DEADLINE = 15.0  # секунд на все диаграммы сайта
+ARTICLE = re.compile(r'(<article class="md-content__inner[^"]*">).*?(</article>)', re.S)
+# Страница, на которую собираются все диаграммы сайта (см. тест ниже)
+ALL_DIAGRAMS = "lab1/all-diagrams.html"
+
+
+@pytest.fixture(scope="module")
+def served_site(site):
+    """Собранный сайт по HTTP на свободном порту 127.0.0.1 (как у читателя) и
+    словарь extra: «путь → HTML» для страниц, которых нет на диске."""
+    out, _ = site
+    extra: dict[str, bytes] = {}
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(out), **kwargs)
+
+        def do_GET(self):
+            body = extra.get(self.path.lstrip("/"))
+            if body is None:
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # журнал запросов тесту не нужен
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield out, f"http://127.0.0.1:{server.server_address[1]}/", extra
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def built_diagrams(out: Path) -> list[tuple[str, str]]:
+    """Блоки mermaid собранного сайта по порядку: (страница, HTML блока)."""
+    return [
+        (path.relative_to(out).as_posix(), block)
+        for path in sorted(out.rglob("*.html"))
+        for block in MERMAID_BLOCK.findall(path.read_text(encoding="utf-8"))
+    ]
+
+
+def walk(node: dict):
+    """Узел DOM (из browser.dom_tree) и все под ним, с теневыми корнями."""
+    yield node
+    for child in [*node.get("shadowRoots", []), *node.get("children", [])]:
+        yield from walk(child)
+
+
+def attributes(node: dict) -> dict[str, str]:
+    flat = node.get("attributes", [])
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def diagram_problems(tree: dict) -> list[str]:
+    """Диаграммы, которые Material не нарисовал: каждая ждёт в обёртке
+    <div data-diagram="где">, а нарисованная — это div.mermaid с <svg> в закрытом
+    теневом корне; Mermaid вместо схемы рисует «Syntax error in text»."""
+    problems = []
+    for wrapper in walk(tree):
+        where = attributes(wrapper).get("data-diagram")
+        if where is None:
+            continue
+        inside = list(walk(wrapper))
+        svg = [n for n in inside if n.get("localName") == "svg"]
+        drawn = any(
+            "mermaid" in attributes(n).get("class", "").split()
+            and n.get("localName") == "div"
+            for n in inside
+        )
+        if not (drawn and svg):
+            problems.append(f"{where}: диаграмма не нарисована")
+        for node in inside:
+            if "Syntax error" in (node.get("nodeValue") or "") or (
+                attributes(node).get("aria-roledescription") == "error"
+            ):
+                problems.append(f"{where}: Mermaid нарисовал ошибку синтаксиса")
+                break
+    return problems
+
+
+def test_every_page_with_a_diagram_is_a_built_page(site, pages):
+    """Браузерная проверка ниже берёт диаграммы из собранного HTML; здесь — что
+    туда попала каждая страница с блоком mermaid (в том числе вставленным)."""
+    out, _ = site
+    with_diagrams = {page for page, _ in built_diagrams(out)}
+    for page, source in pages.items():
+        if MERMAID_FENCE.search((ROOT / source).read_text(encoding="utf-8")):
+            assert page in with_diagrams, f"{source}: диаграмма не попала на {page}"
+    # отчёт бенчмарка с диаграммой вставляется в страницу шага 5
+    assert "lab1/task4/step-5/index.html" in with_diagrams
+
+
+@pytest.mark.browser
+def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
+    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
+    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
+    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
+    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
+    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
+    https://* вкладке запрещён (как офлайн или за файрволом)."""
+    out, base, extra = served_site
+    diagrams = built_diagrams(out)
+    assert len(diagrams) >= 10, diagrams
+    counts: dict[str, int] = {}
+    wrapped = []
+    for page, block in diagrams:
+        counts[page] = counts.get(page, 0) + 1
+        where = html.escape(f"{page}, диаграмма {counts[page]}")
+        wrapped.append(f'<div data-diagram="{where}">{block}</div>')
+    host = (out / "lab1/index.html").read_text(encoding="utf-8")
+    assert ARTICLE.search(host), "не нашёл <article> в lab1/index.html"
+    extra[ALL_DIAGRAMS] = ARTICLE.sub(
+        lambda m: m[1] + "\n".join(wrapped) + m[2], host
+    ).encode("utf-8")
+
+    with Browser(require_chromium(), width=1200, height=800) as browser:
+        watch_page(browser)
+        block_urls(browser, ["https://*"])
+        browser.open(base + ALL_DIAGRAMS)
+        count_js = "document.querySelectorAll('div.mermaid').length"
+        deadline = time.monotonic() + MERMAID_DEADLINE
+        # каждая диаграмма либо нарисована, либо её ошибка пришла исключением
+        while (
+            browser.evaluate(count_js) + len(page_reports(browser)["errors"])
+            < len(diagrams)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        reports = page_reports(browser)
+        problems = diagram_problems(dom_tree(browser))
+    problems += reports["errors"]
+    problems += [
+        f"запрос к чужому серверу: {url}"
+        for url in reports["requests"]
+        if not url.startswith((base, "data:", "blob:"))
+    ]
+    assert not problems, "\n".join(problems)
