@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import markdown
@@ -473,3 +474,88 @@ def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
         if not url.startswith((base, "data:", "blob:"))
     ]
     assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------ ни одного чужого сервера
+
+# Что страница грузит сама, пока её читают: скрипты, стили, шрифты, картинки.
+LOADING_LINKS = {"stylesheet", "preload", "modulepreload", "preconnect", "prefetch"}
+LOADING_LINKS |= {"dns-prefetch", "icon", "apple-touch-icon", "manifest"}
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+CSS_URL = re.compile(
+    r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)|url\(\s*["']?([^"')\s]+)""", re.I
+)
+
+
+def is_other_host(url: str) -> bool:
+    """Адрес на другом сервере: со схемой http(s) или «//хост/…»; data: — свой."""
+    url = html.unescape(url).strip().lower()
+    return url.startswith(("http:", "https:", "//"))
+
+
+class LoadedUrls(HTMLParser):
+    """Адреса, которые браузер загрузит при показе страницы."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        if tag in {"script", "img", "iframe", "source", "audio", "video", "embed"}:
+            self.urls += [attrs["src"]] if attrs.get("src") else []
+        if tag == "link" and LOADING_LINKS & set(attrs.get("rel", "").split()):
+            self.urls.append(attrs.get("href", ""))
+        self.urls += css_urls(attrs.get("style", ""))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += css_urls(data)
+
+
+def css_urls(css: str) -> list[str]:
+    """Адреса из @import и url(…) в CSS (комментарии не в счёт)."""
+    return [a or b for a, b in CSS_URL.findall(CSS_COMMENT.sub("", css))]
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    """Офлайн и за университетским файрволом сайт выглядит так же: ни страницы,
+    ни их CSS не грузят скрипты, стили, шрифты и картинки с чужих серверов
+    (ссылки <a> на внешние сайты — можно: их открывают по щелчку)."""
+    out, _ = site
+    found = []
+    for path in sorted(out.rglob("*.html")):
+        parser = LoadedUrls()
+        parser.feed(path.read_text(encoding="utf-8"))
+        page = path.relative_to(out).as_posix()
+        found += [f"{page}: {url}" for url in parser.urls if is_other_host(url)]
+    for path in sorted(out.rglob("*.css")):
+        urls = css_urls(path.read_text(encoding="utf-8"))
+        page = path.relative_to(out).as_posix()
+        found += [f"{page}: {url}" for url in urls if is_other_host(url)]
+    assert not found, "\n".join(found)
+    # и Mermaid лежит на самом сайте — его подключает каждая страница
+    assert (out / "javascripts/mermaid.min.js").stat().st_size > 500_000
+
+
+def test_css_and_html_parsers_see_what_loads():
+    parser = LoadedUrls()
+    parser.feed(
+        '<link rel="preconnect" href="https://fonts.gstatic.com">'
+        '<link rel="next" href="https://example.org/next">'
+        '<script src="//cdn.example/x.js"></script><script src="a.js"></script>'
+        '<style>/* url(https://no.example) */ @import "https://fonts.example/css";'
+        ".x{background:url('data:image/png;base64,AA')}</style>"
+        '<div style="background: url(https://img.example/bg.png)"></div>'
+    )
+    assert [u for u in parser.urls if is_other_host(u)] == [
+        "https://fonts.gstatic.com",
+        "//cdn.example/x.js",
+        "https://fonts.example/css",
+        "https://img.example/bg.png",
+    ]
