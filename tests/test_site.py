@@ -11,11 +11,13 @@ from __future__ import annotations
 import html
 import http.server
 import importlib.util
+import json
 import logging
 import os
 import re
 import subprocess
 import sys
+import tarfile
 import threading
 import time
 from html.parser import HTMLParser
@@ -559,3 +561,69 @@ def test_css_and_html_parsers_see_what_loads():
         "https://fonts.example/css",
         "https://img.example/bg.png",
     ]
+
+
+# ------------------------------------------- Mermaid из закреплённого пакета npm
+
+FAKE_NPM = """#!{python}
+# Поддельный npm: «npm pack mermaid@V --json --pack-destination DIR» кладёт в DIR
+# заранее собранный архив и печатает то же, что настоящий.
+import json, shutil, sys
+args = sys.argv[1:]
+destination = args[args.index("--pack-destination") + 1]
+shutil.copy({archive!r}, destination)
+print(json.dumps([{{"filename": "mermaid-x.tgz"}}]))
+"""
+
+
+@pytest.fixture
+def fake_npm(tmp_path, monkeypatch) -> bytes:
+    """npm на PATH, который «скачивает» архив с package/dist/mermaid.min.js; кэш
+    хука — во временной папке. Возвращает байты архива."""
+    script = tmp_path / "package" / "dist" / "mermaid.min.js"
+    script.parent.mkdir(parents=True)
+    script.write_bytes(b"window.mermaid = {};\n")
+    archive = tmp_path / "mermaid-x.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(script, arcname="package/dist/mermaid.min.js")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(FAKE_NPM.format(python=sys.executable, archive=str(archive)))
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return archive.read_bytes()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="поддельный npm — сценарий POSIX")
+def test_mermaid_is_taken_only_if_the_archive_matches_the_lock(tmp_path, fake_npm):
+    target = tmp_path / "out" / "mermaid.min.js"
+    site_hooks.fetch_mermaid("1.0.0", site_hooks.integrity_of(fake_npm), target)
+    assert target.read_bytes() == b"window.mermaid = {};\n"
+
+    forged = tmp_path / "out" / "forged.min.js"
+    with pytest.raises(RuntimeError, match="не совпал с суммой"):
+        site_hooks.fetch_mermaid("1.0.0", site_hooks.integrity_of(b"other"), forged)
+    assert not forged.exists()
+
+
+def test_without_npm_a_strict_build_fails_with_a_clear_message(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # ни одного npm
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with caplog.at_level(logging.WARNING, logger="mkdocs"):
+        assert site_hooks.mermaid_script() is None
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.name == "mkdocs.plugins.mermaid"  # строгая сборка на нём падает
+    assert "нужен npm" in warning.getMessage()
+
+
+def test_the_site_ships_the_locked_mermaid(site):
+    out, _ = site
+    version, _ = site_hooks.locked_mermaid()
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    assert package["dependencies"]["mermaid"] == version  # версия точная, без ^ и ~
+    shipped = (out / site_hooks.MERMAID_ON_SITE).read_text(encoding="utf-8")
+    assert f'version:"{version}"' in shipped
