@@ -22,6 +22,7 @@ import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import markdown
 import pytest
@@ -37,6 +38,11 @@ from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from mkdocs.utils import CountHandler
 from support import ROOT
+
+# Сайт собирается так, как его публикует GitHub Pages: по пути проекта и со
+# ссылками на репозиторий (адреса — примерные, см. site_url в mkdocs.yml).
+SITE_URL = "http://127.0.0.1:8000/lab1-sockets/"
+REPO_URL = "https://github.com/example/lab1-sockets"
 
 # Страницы, которые есть всегда (остальные MkDocs находит сам).
 CORE_PAGES = ["index.html", "lab1/index.html"] + [
@@ -75,7 +81,9 @@ def pages(mkdocs_config) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env = dict(
+        os.environ, NO_MKDOCS_2_WARNING="1", SITE_URL=SITE_URL, REPO_URL=REPO_URL
+    )
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT,
@@ -627,3 +635,62 @@ def test_the_site_ships_the_locked_mermaid(site):
     assert package["dependencies"]["mermaid"] == version  # версия точная, без ^ и ~
     shipped = (out / site_hooks.MERMAID_ON_SITE).read_text(encoding="utf-8")
     assert f'version:"{version}"' in shipped
+
+
+# --------------------------------------------- 404, карта сайта, ссылки на код
+
+
+class AllUrls(HTMLParser):
+    """Все адреса страницы из атрибутов href и src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [v for k, v in attrs if k in {"href", "src"} and v]
+
+
+def test_404_page_works_under_the_project_path(site):
+    """GitHub Pages отдаёт 404.html по любому неверному адресу внутри проекта
+    (/lab1-sockets/нет/такой/): относительные ссылки оттуда вели бы мимо, поэтому
+    каждая ссылка страницы 404 идёт от пути проекта и ведёт на настоящий файл."""
+    out, _ = site
+    prefix = urlsplit(SITE_URL).path
+    parser = AllUrls()
+    parser.feed((out / "404.html").read_text(encoding="utf-8"))
+    local = [u for u in parser.urls if not is_other_host(u) and not u.startswith("#")]
+    assert len(local) > 5, local
+    wrong = []
+    for url in local:
+        path = urlsplit(url).path
+        target = out / path.removeprefix(prefix)
+        if not path.startswith(prefix) or not (
+            target.is_file() or (target / "index.html").is_file()
+        ):
+            wrong.append(url)
+    assert not wrong, wrong
+
+
+def page_url(page: str) -> str:
+    """Адрес собранной страницы: lab1/task1/index.html → SITE_URL + lab1/task1/."""
+    return SITE_URL + page.removesuffix("index.html")
+
+
+def test_sitemap_lists_every_page(site, pages):
+    out, _ = site
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    listed = re.findall(r"<loc>\s*(.*?)\s*</loc>", sitemap)
+    assert sorted(listed) == sorted(page_url(page) for page in pages)
+
+
+def test_every_page_links_to_its_source_for_editing(site, pages):
+    """Кнопка «Редактировать» ведёт на Markdown страницы в репозитории, ссылка на
+    репозиторий — без счётчиков GitHub (их скрипт Material ходил бы в
+    api.github.com, см. overrides/partials/source.html)."""
+    out, _ = site
+    for page, source in pages.items():
+        text = (out / page).read_text(encoding="utf-8")
+        assert f'href="{REPO_URL}/edit/main/{source}"' in text, page
+        assert f'<a href="{REPO_URL}" title=' in text, page
+        assert 'data-md-component="source"' not in text, page
