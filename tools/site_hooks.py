@@ -120,8 +120,7 @@ def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(
-            f"нужен npm, чтобы один раз взять mermaid@{version} "
-            "(Node.js с npm: https://nodejs.org)"
+            f"нужен npm, чтобы один раз взять mermaid@{version}: установите Node.js"
         )
     with tempfile.TemporaryDirectory(prefix="lab1-mermaid-") as tmp:
         # cwd — пустая папка: иначе npm pack упаковал бы сам проект
@@ -142,7 +141,12 @@ def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
                 f"архив mermaid@{version} не совпал с суммой из package-lock.json"
             )
         with tarfile.open(archive) as tar:
-            script = tar.extractfile(MERMAID_IN_PACKAGE).read()
+            try:
+                script = tar.extractfile(MERMAID_IN_PACKAGE).read()
+            except (KeyError, AttributeError):
+                raise RuntimeError(
+                    f"в mermaid@{version} нет {MERMAID_IN_PACKAGE}"
+                ) from None
     # запись через временный файл: две параллельные сборки не увидят половину файла
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
@@ -158,7 +162,7 @@ def mermaid_script() -> Path | None:
         mermaid_log.info("mermaid: беру mermaid@%s через npm (один раз)", version)
         try:
             fetch_mermaid(version, integrity, cached)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as error:
             mermaid_log.warning(
                 "mermaid: %s; сайт собран без Mermaid — диаграммы останутся текстом",
                 error,
