@@ -437,6 +437,11 @@ def test_every_page_with_a_diagram_is_a_built_page(site, pages):
             assert page in with_diagrams, f"{source}: диаграмма не попала на {page}"
     # отчёт бенчмарка с диаграммой вставляется в страницу шага 5
     assert "lab1/task4/step-5/index.html" in with_diagrams
+    # и каждая такая страница подключает Mermaid с самого сайта
+    for page in with_diagrams:
+        script = os.path.relpath(out / site_hooks.MERMAID_ON_SITE, (out / page).parent)
+        text = (out / page).read_text(encoding="utf-8")
+        assert f'<script src="{Path(script).as_posix()}">' in text, page
 
 
 @pytest.mark.browser
