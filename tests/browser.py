@@ -324,6 +324,9 @@ def watch_page(browser: Browser) -> None:
     копятся от каждого open() до следующего; читает их page_reports()."""
     for method in ("Runtime.enable", "Log.enable", "Network.enable"):
         browser._call(method)
+    # для computed_style(): стили узлов по их nodeId из dom_tree()
+    browser._call("DOM.enable")
+    browser._call("CSS.enable")
 
 
 def block_urls(browser: Browser, patterns: list[str]) -> None:
@@ -378,3 +381,10 @@ def dom_tree(browser: Browser) -> dict:
     из JS страницы, а по CDP видно): узлы с localName, attributes, children,
     shadowRoots, nodeValue."""
     return browser._call("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+
+
+def computed_style(browser: Browser, node_id: int) -> dict[str, str]:
+    """Вычисленный стиль узла из dom_tree() — и внутри закрытого теневого корня
+    (нужен watch_page() до open())."""
+    style = browser._call("CSS.getComputedStyleForNode", {"nodeId": node_id})
+    return {item["name"]: item["value"] for item in style["computedStyle"]}

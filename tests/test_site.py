@@ -29,6 +29,7 @@ import pytest
 from browser import (
     Browser,
     block_urls,
+    computed_style,
     dom_tree,
     page_reports,
     require_chromium,
@@ -427,6 +428,29 @@ def diagram_problems(tree: dict) -> list[str]:
     return problems
 
 
+def palette_problems(browser: Browser, tree: dict) -> list[str]:
+    """Диаграммы в цветах темы: Material передаёт Mermaid стили на переменных CSS
+    палитры, и в тёмной теме (slate) текст схем другого цвета, чем в светлой."""
+    texts = [
+        node["nodeId"]
+        for wrapper in walk(tree)
+        if "data-diagram" in attributes(wrapper)
+        for node in walk(wrapper)
+        if node.get("localName") == "text"
+    ][:40]
+    if not texts:
+        return ["в диаграммах нет текста — не с чем сравнить цвета темы"]
+    fills = {}
+    for scheme in ("default", "slate"):
+        browser.evaluate(
+            f"document.body.setAttribute('data-md-color-scheme', '{scheme}')"
+        )
+        fills[scheme] = [computed_style(browser, n)["fill"] for n in texts]
+    if fills["default"] == fills["slate"]:
+        return ["диаграммы не следуют теме: текст в светлой и тёмной одного цвета"]
+    return []
+
+
 def test_every_page_with_a_diagram_is_a_built_page(site, pages):
     """Браузерная проверка ниже берёт диаграммы из собранного HTML; здесь — что
     туда попала каждая страница с блоком mermaid (в том числе вставленным)."""
@@ -481,7 +505,9 @@ def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
         ):
             time.sleep(0.05)
         reports = page_reports(browser)
-        problems = diagram_problems(dom_tree(browser))
+        tree = dom_tree(browser)
+        problems = diagram_problems(tree)
+        problems += palette_problems(browser, tree)
     problems += reports["errors"]
     problems += [
         f"запрос к чужому серверу: {url}"
