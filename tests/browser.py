@@ -316,3 +316,75 @@ class Browser:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+# --- отчёты страницы: консоль, ошибки, сеть, теневой DOM ------------------------
+def watch_page(browser: Browser) -> None:
+    """Включает отчёты вкладки (консоль, исключения, журнал, сеть). Их события
+    копятся от каждого open() до следующего; читает их page_reports()."""
+    for method in ("Runtime.enable", "Log.enable", "Network.enable"):
+        browser._call(method)
+    # для computed_style(): стили узлов по их nodeId из dom_tree()
+    browser._call("DOM.enable")
+    browser._call("CSS.enable")
+
+
+def block_urls(browser: Browser, patterns: list[str]) -> None:
+    """Запрещает вкладке запросы по шаблонам адресов (``*`` — что угодно)."""
+    browser._call("Network.setBlockedURLs", {"urls": list(patterns)})
+
+
+def _console_text(params: dict) -> str:
+    parts = []
+    for arg in params.get("args", []):
+        value = arg.get("value", arg.get("description", ""))
+        parts.append(value if isinstance(value, str) else json.dumps(value))
+    return " ".join(parts)
+
+
+def page_reports(browser: Browser) -> dict[str, list[str]]:
+    """Что вкладка сообщила после последнего open() (нужен watch_page()):
+    ``requests`` — адреса всех запросов, ``errors`` — ошибки консоли, исключения
+    JS, ошибки журнала браузера и несостоявшиеся загрузки."""
+    browser._call("Runtime.evaluate", {"expression": "0"})  # дочитать события
+    requests: dict[str, str] = {}
+    errors: list[str] = []
+    for event in browser._events:
+        if event.get("sessionId") != browser._session:
+            continue
+        method, params = event.get("method"), event.get("params", {})
+        if method == "Network.requestWillBeSent":
+            requests[params["requestId"]] = params["request"]["url"]
+        elif method == "Network.loadingFailed":
+            url = requests.get(params.get("requestId"), "?")
+            reason = params.get("blockedReason") or params.get("errorText")
+            errors.append(f"не загрузилось {url}: {reason}")
+        elif method == "Runtime.exceptionThrown":
+            details = params["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get(
+                "text"
+            )
+            errors.append(f"исключение JS: {text}")
+        elif method == "Runtime.consoleAPICalled" and params.get("type") in (
+            "error",
+            "assert",
+        ):
+            errors.append(f"console.{params['type']}: {_console_text(params)}")
+        elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+            entry = params["entry"]
+            errors.append(f"журнал: {entry.get('text')} ({entry.get('url', '')})")
+    return {"requests": list(requests.values()), "errors": errors}
+
+
+def dom_tree(browser: Browser) -> dict:
+    """Весь DOM страницы вместе с теневыми корнями, и закрытыми тоже (их не видно
+    из JS страницы, а по CDP видно): узлы с localName, attributes, children,
+    shadowRoots, nodeValue."""
+    return browser._call("DOM.getDocument", {"depth": -1, "pierce": True})["root"]
+
+
+def computed_style(browser: Browser, node_id: int) -> dict[str, str]:
+    """Вычисленный стиль узла из dom_tree() — и внутри закрытого теневого корня
+    (нужен watch_page() до open())."""
+    style = browser._call("CSS.getComputedStyleForNode", {"nodeId": node_id})
+    return {item["name"]: item["value"] for item in style["computedStyle"]}

@@ -9,20 +9,41 @@
 from __future__ import annotations
 
 import html
+import http.server
 import importlib.util
+import json
 import logging
 import os
 import re
 import subprocess
 import sys
+import tarfile
+import threading
+import time
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import markdown
 import pytest
+from browser import (
+    Browser,
+    block_urls,
+    computed_style,
+    dom_tree,
+    page_reports,
+    require_chromium,
+    watch_page,
+)
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from mkdocs.utils import CountHandler
 from support import ROOT
+
+# Сайт собирается так, как его публикует GitHub Pages: по пути проекта и со
+# ссылками на репозиторий (адреса — примерные, см. site_url в mkdocs.yml).
+SITE_URL = "http://127.0.0.1:8000/lab1-sockets/"
+REPO_URL = "https://github.com/example/lab1-sockets"
 
 # Страницы, которые есть всегда (остальные MkDocs находит сам).
 CORE_PAGES = ["index.html", "lab1/index.html"] + [
@@ -61,7 +82,9 @@ def pages(mkdocs_config) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+    env = dict(
+        os.environ, NO_MKDOCS_2_WARNING="1", SITE_URL=SITE_URL, REPO_URL=REPO_URL
+    )
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT,
@@ -311,3 +334,394 @@ def test_the_chat_path_reads_in_one_sitting():
     ]
     assert sum(words(page, tables=False) for page in path) <= 4200
     assert words("```python\nx = 1\n```\nдва слова <!-- нет -->") == 2
+
+
+# ------------------------------------------------ сайт глазами читателя (браузер)
+
+MERMAID_BLOCK = re.compile(r'<pre class="mermaid">.*?</pre>', re.S)
+MERMAID_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*mermaid\s*$", re.M)
+MERMAID_DEADLINE = 15.0  # секунд на все диаграммы сайта
+ARTICLE = re.compile(r'(<article class="md-content__inner[^"]*">).*?(</article>)', re.S)
+# Страница, на которую собираются все диаграммы сайта (см. тест ниже)
+ALL_DIAGRAMS = "lab1/all-diagrams.html"
+
+
+@pytest.fixture(scope="module")
+def served_site(site):
+    """Собранный сайт по HTTP на свободном порту 127.0.0.1 (как у читателя) и
+    словарь extra: «путь → HTML» для страниц, которых нет на диске."""
+    out, _ = site
+    extra: dict[str, bytes] = {}
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(out), **kwargs)
+
+        def do_GET(self):
+            body = extra.get(self.path.lstrip("/"))
+            if body is None:
+                return super().do_GET()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):  # журнал запросов тесту не нужен
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield out, f"http://127.0.0.1:{server.server_address[1]}/", extra
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def built_diagrams(out: Path) -> list[tuple[str, str]]:
+    """Блоки mermaid собранного сайта по порядку: (страница, HTML блока)."""
+    return [
+        (path.relative_to(out).as_posix(), block)
+        for path in sorted(out.rglob("*.html"))
+        for block in MERMAID_BLOCK.findall(path.read_text(encoding="utf-8"))
+    ]
+
+
+def walk(node: dict):
+    """Узел DOM (из browser.dom_tree) и все под ним, с теневыми корнями."""
+    yield node
+    for child in [*node.get("shadowRoots", []), *node.get("children", [])]:
+        yield from walk(child)
+
+
+def attributes(node: dict) -> dict[str, str]:
+    flat = node.get("attributes", [])
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def diagram_problems(tree: dict) -> list[str]:
+    """Диаграммы, которые Material не нарисовал: каждая ждёт в обёртке
+    <div data-diagram="где">, а нарисованная — это div.mermaid с <svg> в закрытом
+    теневом корне; Mermaid вместо схемы рисует «Syntax error in text»."""
+    problems = []
+    for wrapper in walk(tree):
+        where = attributes(wrapper).get("data-diagram")
+        if where is None:
+            continue
+        inside = list(walk(wrapper))
+        svg = [n for n in inside if n.get("localName") == "svg"]
+        drawn = any(
+            "mermaid" in attributes(n).get("class", "").split()
+            and n.get("localName") == "div"
+            for n in inside
+        )
+        if not (drawn and svg):
+            problems.append(f"{where}: диаграмма не нарисована")
+        for node in inside:
+            if "Syntax error" in (node.get("nodeValue") or "") or (
+                attributes(node).get("aria-roledescription") == "error"
+            ):
+                problems.append(f"{where}: Mermaid нарисовал ошибку синтаксиса")
+                break
+    return problems
+
+
+def palette_problems(browser: Browser, tree: dict) -> list[str]:
+    """Диаграммы в цветах темы: Material передаёт Mermaid стили на переменных CSS
+    палитры, и в тёмной теме (slate) текст схем другого цвета, чем в светлой."""
+    texts = [
+        node["nodeId"]
+        for wrapper in walk(tree)
+        if "data-diagram" in attributes(wrapper)
+        for node in walk(wrapper)
+        if node.get("localName") == "text"
+    ][:40]
+    if not texts:
+        return ["в диаграммах нет текста — не с чем сравнить цвета темы"]
+    fills = {}
+    for scheme in ("default", "slate"):
+        browser.evaluate(
+            f"document.body.setAttribute('data-md-color-scheme', '{scheme}')"
+        )
+        fills[scheme] = [computed_style(browser, n)["fill"] for n in texts]
+    if fills["default"] == fills["slate"]:
+        return ["диаграммы не следуют теме: текст в светлой и тёмной одного цвета"]
+    return []
+
+
+def test_every_page_with_a_diagram_is_a_built_page(site, pages):
+    """Браузерная проверка ниже берёт диаграммы из собранного HTML; здесь — что
+    туда попала каждая страница с блоком mermaid (в том числе вставленным)."""
+    out, _ = site
+    with_diagrams = {page for page, _ in built_diagrams(out)}
+    for page, source in pages.items():
+        if MERMAID_FENCE.search((ROOT / source).read_text(encoding="utf-8")):
+            assert page in with_diagrams, f"{source}: диаграмма не попала на {page}"
+    # отчёт бенчмарка с диаграммой вставляется в страницу шага 5
+    assert "lab1/task4/step-5/index.html" in with_diagrams
+    # и каждая такая страница подключает Mermaid с самого сайта
+    for page in with_diagrams:
+        script = os.path.relpath(out / site_hooks.MERMAID_ON_SITE, (out / page).parent)
+        text = (out / page).read_text(encoding="utf-8")
+        assert f'<script src="{Path(script).as_posix()}">' in text, page
+
+
+@pytest.mark.browser
+def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
+    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
+    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
+    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
+    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
+    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
+    https://* вкладке запрещён (как офлайн или за файрволом)."""
+    out, base, extra = served_site
+    diagrams = built_diagrams(out)
+    assert len(diagrams) >= 10, diagrams
+    counts: dict[str, int] = {}
+    wrapped = []
+    for page, block in diagrams:
+        counts[page] = counts.get(page, 0) + 1
+        where = html.escape(f"{page}, диаграмма {counts[page]}")
+        wrapped.append(f'<div data-diagram="{where}">{block}</div>')
+    host = (out / "lab1/index.html").read_text(encoding="utf-8")
+    assert ARTICLE.search(host), "не нашёл <article> в lab1/index.html"
+    extra[ALL_DIAGRAMS] = ARTICLE.sub(
+        lambda m: m[1] + "\n".join(wrapped) + m[2], host
+    ).encode("utf-8")
+
+    with Browser(require_chromium(), width=1200, height=800) as browser:
+        watch_page(browser)
+        block_urls(browser, ["https://*"])
+        browser.open(base + ALL_DIAGRAMS)
+        count_js = "document.querySelectorAll('div.mermaid').length"
+        deadline = time.monotonic() + MERMAID_DEADLINE
+        # каждая диаграмма либо нарисована, либо её ошибка пришла исключением
+        while (
+            browser.evaluate(count_js) + len(page_reports(browser)["errors"])
+            < len(diagrams)
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
+        reports = page_reports(browser)
+        tree = dom_tree(browser)
+        problems = diagram_problems(tree)
+        problems += palette_problems(browser, tree)
+    problems += reports["errors"]
+    problems += [
+        f"запрос к чужому серверу: {url}"
+        for url in reports["requests"]
+        if not url.startswith((base, "data:", "blob:"))
+    ]
+    assert not problems, "\n".join(problems)
+
+
+# ------------------------------------------------------ ни одного чужого сервера
+
+# Что страница грузит сама, пока её читают: скрипты, стили, шрифты, картинки.
+LOADING_LINKS = {"stylesheet", "preload", "modulepreload", "preconnect", "prefetch"}
+LOADING_LINKS |= {"dns-prefetch", "icon", "apple-touch-icon", "manifest"}
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+CSS_URL = re.compile(
+    r"""@import\s+(?:url\(\s*)?["']?([^"')\s;]+)|url\(\s*["']?([^"')\s]+)""", re.I
+)
+
+
+def is_other_host(url: str) -> bool:
+    """Адрес на другом сервере: со схемой http(s) или «//хост/…»; data: — свой."""
+    url = html.unescape(url).strip().lower()
+    return url.startswith(("http:", "https:", "//"))
+
+
+class LoadedUrls(HTMLParser):
+    """Адреса, которые браузер загрузит при показе страницы."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        if tag in {"script", "img", "iframe", "source", "audio", "video", "embed"}:
+            self.urls += [attrs["src"]] if attrs.get("src") else []
+        if tag == "link" and LOADING_LINKS & set(attrs.get("rel", "").split()):
+            self.urls.append(attrs.get("href", ""))
+        self.urls += css_urls(attrs.get("style", ""))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.urls += css_urls(data)
+
+
+def css_urls(css: str) -> list[str]:
+    """Адреса из @import и url(…) в CSS (комментарии не в счёт)."""
+    return [a or b for a, b in CSS_URL.findall(CSS_COMMENT.sub("", css))]
+
+
+def test_no_page_loads_anything_from_another_host(site):
+    """Офлайн и за университетским файрволом сайт выглядит так же: ни страницы,
+    ни их CSS не грузят скрипты, стили, шрифты и картинки с чужих серверов
+    (ссылки <a> на внешние сайты — можно: их открывают по щелчку)."""
+    out, _ = site
+    found = []
+    for path in sorted(out.rglob("*.html")):
+        parser = LoadedUrls()
+        parser.feed(path.read_text(encoding="utf-8"))
+        page = path.relative_to(out).as_posix()
+        found += [f"{page}: {url}" for url in parser.urls if is_other_host(url)]
+    for path in sorted(out.rglob("*.css")):
+        urls = css_urls(path.read_text(encoding="utf-8"))
+        page = path.relative_to(out).as_posix()
+        found += [f"{page}: {url}" for url in urls if is_other_host(url)]
+    assert not found, "\n".join(found)
+    # и Mermaid лежит на самом сайте — его подключает каждая страница
+    assert (out / "javascripts/mermaid.min.js").stat().st_size > 500_000
+
+
+def test_css_and_html_parsers_see_what_loads():
+    parser = LoadedUrls()
+    parser.feed(
+        '<link rel="preconnect" href="https://fonts.gstatic.com">'
+        '<link rel="next" href="https://example.org/next">'
+        '<script src="//cdn.example/x.js"></script><script src="a.js"></script>'
+        '<style>/* url(https://no.example) */ @import "https://fonts.example/css";'
+        ".x{background:url('data:image/png;base64,AA')}</style>"
+        '<div style="background: url(https://img.example/bg.png)"></div>'
+    )
+    assert [u for u in parser.urls if is_other_host(u)] == [
+        "https://fonts.gstatic.com",
+        "//cdn.example/x.js",
+        "https://fonts.example/css",
+        "https://img.example/bg.png",
+    ]
+
+
+# ------------------------------------------- Mermaid из закреплённого пакета npm
+
+FAKE_NPM = """#!{python}
+# Поддельный npm: «npm pack mermaid@V --json --pack-destination DIR» кладёт в DIR
+# заранее собранный архив и печатает то же, что настоящий.
+import json, shutil, sys
+args = sys.argv[1:]
+destination = args[args.index("--pack-destination") + 1]
+shutil.copy({archive!r}, destination)
+print(json.dumps([{{"filename": "mermaid-x.tgz"}}]))
+"""
+
+
+@pytest.fixture
+def fake_npm(tmp_path, monkeypatch) -> bytes:
+    """npm на PATH, который «скачивает» архив с package/dist/mermaid.min.js; кэш
+    хука — во временной папке. Возвращает байты архива."""
+    script = tmp_path / "package" / "dist" / "mermaid.min.js"
+    script.parent.mkdir(parents=True)
+    script.write_bytes(b"window.mermaid = {};\n")
+    archive = tmp_path / "mermaid-x.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(script, arcname="package/dist/mermaid.min.js")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    npm = bin_dir / "npm"
+    npm.write_text(FAKE_NPM.format(python=sys.executable, archive=str(archive)))
+    npm.chmod(0o755)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return archive.read_bytes()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="поддельный npm — сценарий POSIX")
+def test_mermaid_is_taken_only_if_the_archive_matches_the_lock(tmp_path, fake_npm):
+    target = tmp_path / "out" / "mermaid.min.js"
+    site_hooks.fetch_mermaid("1.0.0", site_hooks.integrity_of(fake_npm), target)
+    assert target.read_bytes() == b"window.mermaid = {};\n"
+
+    forged = tmp_path / "out" / "forged.min.js"
+    with pytest.raises(RuntimeError, match="не совпал с суммой"):
+        site_hooks.fetch_mermaid("1.0.0", site_hooks.integrity_of(b"other"), forged)
+    assert not forged.exists()
+
+
+def test_without_npm_a_strict_build_fails_with_a_clear_message(
+    tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # ни одного npm
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with caplog.at_level(logging.WARNING, logger="mkdocs"):
+        assert site_hooks.mermaid_script() is None
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.name == "mkdocs.plugins.mermaid"  # строгая сборка на нём падает
+    assert "нужен npm" in warning.getMessage()
+
+
+def test_the_site_ships_the_locked_mermaid(site):
+    out, _ = site
+    version, _ = site_hooks.locked_mermaid()
+    package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
+    assert package["dependencies"]["mermaid"] == version  # версия точная, без ^ и ~
+    shipped = (out / site_hooks.MERMAID_ON_SITE).read_text(encoding="utf-8")
+    assert f'version:"{version}"' in shipped
+
+
+# --------------------------------------------- 404, карта сайта, ссылки на код
+
+
+class AllUrls(HTMLParser):
+    """Все адреса страницы из атрибутов href и src."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.urls += [v for k, v in attrs if k in {"href", "src"} and v]
+
+
+def test_404_page_works_under_the_project_path(site):
+    """GitHub Pages отдаёт 404.html по любому неверному адресу внутри проекта
+    (/lab1-sockets/нет/такой/): относительные ссылки оттуда вели бы мимо, поэтому
+    каждая ссылка страницы 404 идёт от пути проекта и ведёт на настоящий файл."""
+    out, _ = site
+    prefix = urlsplit(SITE_URL).path
+    parser = AllUrls()
+    parser.feed((out / "404.html").read_text(encoding="utf-8"))
+    local = [u for u in parser.urls if not is_other_host(u) and not u.startswith("#")]
+    assert len(local) > 5, local
+    wrong = []
+    for url in local:
+        path = urlsplit(url).path
+        target = out / path.removeprefix(prefix)
+        if not path.startswith(prefix) or not (
+            target.is_file() or (target / "index.html").is_file()
+        ):
+            wrong.append(url)
+    assert not wrong, wrong
+
+
+def page_url(page: str) -> str:
+    """Адрес собранной страницы: lab1/task1/index.html → SITE_URL + lab1/task1/."""
+    return SITE_URL + page.removesuffix("index.html")
+
+
+def test_sitemap_lists_every_page(site, pages):
+    out, _ = site
+    sitemap = (out / "sitemap.xml").read_text(encoding="utf-8")
+    listed = re.findall(r"<loc>\s*(.*?)\s*</loc>", sitemap)
+    assert sorted(listed) == sorted(page_url(page) for page in pages)
+
+
+def test_every_page_links_to_its_source_for_editing(site, pages):
+    """Кнопка «Редактировать» ведёт на Markdown страницы в репозитории, ссылка на
+    репозиторий — без счётчиков GitHub (их скрипт Material ходил бы в
+    api.github.com, см. overrides/partials/source.html)."""
+    out, _ = site
+    for page, source in pages.items():
+        text = (out / page).read_text(encoding="utf-8")
+        assert f'href="{REPO_URL}/edit/main/{source}"' in text, page
+        assert f'<a href="{REPO_URL}" title=' in text, page
+        assert 'data-md-component="source"' not in text, page

@@ -16,13 +16,29 @@ README, и на сайте). MkDocs берёт файлы только из docs
 страж фрагментов tools/snippets.py и пишет каждую его ошибку предупреждением:
 `mkdocs serve` говорит о сдвинувшемся диапазоне сразу, а `mkdocs build --strict`
 на нём падает.
+
+Mermaid (диаграммы) идёт вместе с сайтом, а не с CDN: версия закреплена в
+package.json, а её контрольная сумма — в package-lock.json. Хук берёт пакет
+обычным клиентом (`npm pack mermaid@ВЕРСИЯ`), сверяет архив с суммой из
+package-lock.json и кладёт dist/mermaid.min.js в кэш пользователя
+(~/.cache/lab1-site/); на сайт файл попадает как `javascripts/mermaid.min.js`
+(его подключает extra_javascript в mkdocs.yml). npm нужен только при первой
+сборке с новой версией; без него строгая сборка падает с понятным сообщением.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import importlib.util
+import json
 import logging
+import os
+import shutil
+import subprocess
 import sys
+import tarfile
+import tempfile
 from pathlib import Path
 
 from mkdocs.structure.files import File, Files
@@ -33,10 +49,15 @@ LAB = ROOT / "laboratory_work_1"
 # Рядом с картинками лежат стенограммы (*.txt) для теста — на сайт идут только картинки.
 PICTURES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
 GUARD = Path(__file__).resolve().parent / "snippets.py"
+# Mermaid: закреплённая версия и её сумма — в package-lock.json, на сайте — по адресу
+MERMAID_LOCK = ROOT / "package-lock.json"
+MERMAID_ON_SITE = "javascripts/mermaid.min.js"
+MERMAID_IN_PACKAGE = "package/dist/mermaid.min.js"
 
 # Имя под mkdocs.plugins: MkDocs печатает такие сообщения как свои, а в строгом
 # режиме считает предупреждения и обрывает сборку.
 log = logging.getLogger("mkdocs.plugins.snippets")
+mermaid_log = logging.getLogger("mkdocs.plugins.mermaid")
 
 
 def load_guard():
@@ -76,7 +97,84 @@ def published(path: Path) -> bool:
     return path.suffix in {".py", ".html"} and "__pycache__" not in path.parts
 
 
+def locked_mermaid(lock_path: Path = MERMAID_LOCK) -> tuple[str, str]:
+    """Версия и сумма (integrity, «sha512-…») mermaid из package-lock.json."""
+    lock = json.loads(lock_path.read_text(encoding="utf-8"))
+    entry = lock["packages"]["node_modules/mermaid"]
+    return entry["version"], entry["integrity"]
+
+
+def cache_dir() -> Path:
+    """Кэш вне репозитория: скачанный файл общий для всех копий проекта."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lab1-site"
+
+
+def integrity_of(data: bytes) -> str:
+    """Сумма в записи npm (Subresource Integrity): sha512-<base64>."""
+    return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
+
+
+def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
+    """Берёт пакет mermaid@version через npm, сверяет сумму, кладёт mermaid.min.js."""
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(
+            f"нужен npm, чтобы один раз взять mermaid@{version}: установите Node.js"
+        )
+    with tempfile.TemporaryDirectory(prefix="lab1-mermaid-") as tmp:
+        # cwd — пустая папка: иначе npm pack упаковал бы сам проект
+        done = subprocess.run(
+            [npm, "pack", f"mermaid@{version}", "--json", "--pack-destination", tmp],
+            cwd=tmp,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"npm pack mermaid@{version} не удался: {done.stderr.strip()[-500:]}"
+            )
+        archive = Path(tmp) / json.loads(done.stdout)[0]["filename"]
+        if integrity_of(archive.read_bytes()) != integrity:
+            raise RuntimeError(
+                f"архив mermaid@{version} не совпал с суммой из package-lock.json"
+            )
+        with tarfile.open(archive) as tar:
+            try:
+                script = tar.extractfile(MERMAID_IN_PACKAGE).read()
+            except (KeyError, AttributeError):
+                raise RuntimeError(
+                    f"в mermaid@{version} нет {MERMAID_IN_PACKAGE}"
+                ) from None
+    # запись через временный файл: две параллельные сборки не увидят половину файла
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    partial.write_bytes(script)
+    os.replace(partial, target)
+
+
+def mermaid_script() -> Path | None:
+    """mermaid.min.js закреплённой версии (из кэша или только что взятый)."""
+    version, integrity = locked_mermaid()
+    cached = cache_dir() / f"mermaid-{version}.min.js"
+    if not cached.is_file():
+        mermaid_log.info("mermaid: беру mermaid@%s через npm (один раз)", version)
+        try:
+            fetch_mermaid(version, integrity, cached)
+        except (RuntimeError, OSError, ValueError, subprocess.SubprocessError) as error:
+            mermaid_log.warning(
+                "mermaid: %s; сайт собран без Mermaid — диаграммы останутся текстом",
+                error,
+            )
+            return None
+    return cached
+
+
 def on_files(files: Files, config) -> Files:
+    script = mermaid_script()
+    if script is not None:
+        files.append(File.generated(config, MERMAID_ON_SITE, abs_src_path=str(script)))
     for path in sorted([*IMAGES.rglob("*"), *LAB.rglob("*")]):
         if published(path):
             files.append(
