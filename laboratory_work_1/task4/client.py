@@ -28,9 +28,11 @@ REPLY_TIMEOUT), пока очередь опустеет: ответ на ком
 следующего приглашения, а не поперёк него.
 
 Если ввод и вывод — терминал и есть модуль readline (Linux, macOS), входящее
-сообщение не ломает набираемую строку: стираем её, печатаем сообщение и рисуем
-приглашение с набранным текстом заново. Без терминала (ввод из канала, как в
-тестах) печатаются просто строки.
+сообщение не ломает набираемую строку, даже длинную, на несколько строк экрана:
+стираем её, печатаем сообщение и рисуем приглашение с набранным текстом заново.
+Без readline (Windows) сообщение начинается с новой строки, а после него —
+снова приглашение. Без терминала (ввод из канала, как в тестах) печатаются
+просто строки.
 
 Выход: /quit, Ctrl+D или Ctrl+C — клиент шлёт quit, ждёт, пока сервер закроет
 соединение, и завершается с кодом 0. Пропал сервер — строка «Ошибка: …» и
@@ -41,7 +43,9 @@ Ctrl+C (на Windows сигнал потоку не послать — выхо�
 import _thread
 import argparse
 import collections
+import ctypes
 import json
+import os
 import signal
 import socket
 import sys
@@ -119,6 +123,25 @@ def ask_name() -> str:
     return input("Ваше имя: ").strip()
 
 
+def screen_width(text: str) -> int:
+    """Сколько колонок терминала займёт текст: широкие (китайские и т. п.) — две."""
+    return sum(
+        2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text
+    )
+
+
+def readline_library():
+    """Библиотека на C, на которой работает модуль readline, или None.
+
+    Модуль не даёт двух её функций, нужных клиенту: стереть строку ввода и
+    нарисовать её заново; ctypes позовёт их напрямую.
+    """
+    try:
+        return ctypes.CDLL(readline.__file__)
+    except (AttributeError, OSError):  # readline нет или он встроен в интерпретатор
+        return None
+
+
 def wake_main_thread() -> None:
     """Прерывает ожидание ввода в главном потоке так же, как Ctrl+C."""
     if hasattr(signal, "pthread_kill"):
@@ -142,6 +165,10 @@ class ChatClient:
         self.leaving = False  # главный поток уходит (ставит только он сам)
         self.lost = False  # сервер пропал
         self.typing = False  # главный поток ждёт ввода в input()
+        # Стереть строку ввода и нарисовать её заново умеет библиотека под readline.
+        library = readline_library() if interactive else None
+        self.clear_input = getattr(library, "rl_clear_visible_line", None)
+        self.redraw_input = getattr(library, "rl_forced_update_display", None)
         self.name = None
         self.rooms = [GENERAL_ROOM]  # наши комнаты; текущая — последняя
         self.receiver = threading.Thread(target=self.receive, daemon=True)
@@ -279,16 +306,40 @@ class ChatClient:
         """Печатает строку, не ломая набираемую: в терминале перерисовывает ввод."""
         file = file or sys.stdout
         with self.print_lock:
-            if self.typing and readline is not None:
-                # В начало строки, стереть её, напечатать.
-                file.write("\r\x1b[K" + text + "\n")
-                file.flush()
-                # И вернуть приглашение с набранным (после разрыва незачем).
-                if not self.lost:
-                    sys.stdout.write(PROMPT + readline.get_line_buffer())
-                    sys.stdout.flush()
-            else:
+            if not self.typing:
                 print(text, file=file, flush=True)
+                return
+            self.erase_input()
+            print(text, file=file, flush=True)
+            if not self.lost:  # после разрыва вводить больше нечего
+                self.draw_input()
+
+    def erase_input(self) -> None:
+        """Стирает приглашение и набранное; курсор — в начало их первой строки."""
+        if readline is None:
+            # Что набрано, знает только терминал: просто уходим на новую строку.
+            sys.stdout.write("\n")
+        elif self.clear_input is not None:
+            self.clear_input()  # readline сам знает, сколько строк занято и где курсор
+        else:
+            # Считаем сами, полагая курсор в конце набранного: сколько строк выше.
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+            above = screen_width(PROMPT + readline.get_line_buffer()) // columns
+            if above:
+                sys.stdout.write(f"\x1b[{above}A")  # вверх на above строк
+            sys.stdout.write("\r\x1b[J")  # в начало строки и стереть всё ниже
+        sys.stdout.flush()
+
+    def draw_input(self) -> None:
+        """Рисует приглашение и набранное заново, курсор — где он был."""
+        if readline is None:
+            sys.stdout.write(PROMPT)  # набранное осталось строкой выше
+        elif self.redraw_input is not None:
+            self.redraw_input()  # readline рисует сам и ставит курсор на место
+            return
+        else:
+            sys.stdout.write(PROMPT + readline.get_line_buffer())
+        sys.stdout.flush()
 
     def send_heartbeats(self) -> None:
         while True:

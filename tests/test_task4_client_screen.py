@@ -1,0 +1,205 @@
+"""Задание 4, клиент чата в настоящем терминале: что видит человек на экране.
+
+Клиент запускается в псевдотерминале (pexpect) заданной ширины, всё, что он
+печатает, проигрывается в эмулятор терминала pyte — как в tools/screenshots.py.
+Тесты набирают строку клавишами (со стрелками), в это время приходит чужое
+сообщение, и сравнивают экран с тем, что на самом деле уйдёт на сервер.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from chat_steps import task_name
+from support import PYTHON, ROOT, lab_program, start_server
+from test_task4_server import Raw, close_raw_sockets, request  # noqa: F401 — фикстура
+
+if sys.platform == "win32":
+    pytest.skip("псевдотерминал есть только на POSIX", allow_module_level=True)
+
+import pexpect  # noqa: E402
+import pyte  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tools"))
+import screenshots as shots  # noqa: E402
+
+CLIENT = lab_program("task4", "client.py")
+NO_READLINE = Path(__file__).parent / "no_readline"
+ROWS = 24
+SCREEN_TIMEOUT = 10.0
+LEFT = "\x1b[D"  # клавиша ←
+TIME = r"\[\d\d:\d\d:\d\d\]"
+# Длиннее 40 и 80 колонок: строка переносится на следующие строки экрана.
+LONG = (
+    "Съешь же ещё этих мягких французских булок, да выпей чаю; "
+    "в чащах юга жил бы цитрус, да, но фальшивый экземпляр!"
+)
+
+
+class Screen:
+    """Клиент чата в псевдотерминале шириной columns и экран, как его видит человек."""
+
+    def __init__(self, args: list[str], columns: int, **env: str) -> None:
+        self.screen = pyte.Screen(columns, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+        self.child = pexpect.spawn(
+            PYTHON,
+            [str(CLIENT), *args],
+            env={**shots.program_env(shots.Terminal("t", ROWS, columns)), **env},
+            dimensions=(ROWS, columns),
+            preexec_fn=shots.default_signals,
+        )
+
+    def pump(self, timeout: float) -> None:
+        try:
+            self.stream.feed(self.child.read_nonblocking(65536, timeout))
+        except pexpect.TIMEOUT:
+            pass
+
+    def lines(self) -> list[str]:
+        """Непустые строки экрана без хвостовых пробелов."""
+        return [line.rstrip() for line in self.screen.display if line.strip()]
+
+    def wait(self, condition, what: str) -> None:
+        deadline = time.monotonic() + SCREEN_TIMEOUT
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"за {SCREEN_TIMEOUT} с на экране нет: {what}\n"
+                    + "\n".join(self.lines())
+                )
+            self.pump(0.05)
+
+    def wait_for(self, text: str) -> None:
+        self.wait(lambda: any(text in line for line in self.lines()), repr(text))
+
+    def press(self, keys: str) -> None:
+        self.child.send(keys)
+
+    def cursor(self) -> tuple[int, int]:
+        return self.screen.cursor.y, self.screen.cursor.x
+
+    def close(self) -> None:
+        self.child.terminate(force=True)
+
+
+@pytest.fixture(scope="module")
+def server(module_launch):
+    return start_server(module_launch, task_name("final"))
+
+
+@pytest.fixture
+def terminals():
+    opened: list[Screen] = []
+
+    def open_screen(*args, **kwargs) -> Screen:
+        opened.append(Screen(*args, **kwargs))
+        return opened[-1]
+
+    yield open_screen
+    for screen in opened:
+        screen.close()
+
+
+def in_chat(terminals, server, name: str, columns: int, **env: str) -> Screen:
+    """Клиент в терминале, который уже вошёл в чат и ждёт ввода."""
+    screen = terminals(["--port", str(server.port), "--name", name], columns, **env)
+    screen.wait(lambda: screen.lines()[-1:] == [">"], "приглашения «>»")
+    return screen
+
+
+def rows_of(text: str, columns: int) -> list[str]:
+    """Как терминал шириной columns перенесёт строку (все символы — в одну клетку)."""
+    return [text[i : i + columns].rstrip() for i in range(0, len(text), columns)]
+
+
+def wait_input(screen: Screen, text: str, columns: int) -> None:
+    """Ждёт, пока последние строки экрана — приглашение и набранный текст."""
+    rows = rows_of("> " + text, columns)
+    screen.wait(lambda: screen.lines()[-len(rows) :] == rows, f"> {text}")
+
+
+def wait_cursor(screen: Screen, text: str, point: int, columns: int) -> None:
+    """Ждёт, пока на экране приглашение и text, а курсор — перед символом point."""
+    rows = rows_of("> " + text, columns)
+    offset = len("> ") + point
+
+    def in_place() -> bool:
+        display = [line.rstrip() for line in screen.screen.display]
+        starts = [
+            row for row in range(len(display)) if display[row : row + len(rows)] == rows
+        ]
+        return bool(starts) and screen.cursor() == (
+            starts[-1] + offset // columns,
+            offset % columns,
+        )
+
+    screen.wait(in_place, f"курсор на {point}-м символе строки «> {text}»")
+
+
+def say(bob: Raw, text: str) -> None:
+    bob.send(request("msg", to="#general", message=text))
+
+
+def sent_by(bob: Raw, name: str) -> str:
+    message = bob.expect(lambda m: m.get("action") == "msg" and m["from"] == name)
+    return message["message"]
+
+
+@pytest.mark.parametrize("columns", [40, 80])
+def test_long_line_stays_whole_when_a_message_arrives(terminals, server, columns):
+    """Строка длиннее ширины терминала: пришедшее сообщение встаёт над ней, а
+    от неё не остаётся обрывков выше сообщения."""
+    name = f"long{columns}"
+    alice = in_chat(terminals, server, name, columns)
+    bob = Raw(server.port, f"bob{columns}")
+    alice.wait_for(f"bob{columns} вошёл в чат")
+    alice.press(LONG)
+    wait_input(alice, LONG, columns)
+    rows = rows_of("> " + LONG, columns)
+    before = alice.lines()[: -len(rows)]
+    say(bob, "входящее")
+    incoming = rf"{TIME} #general bob{columns}: входящее"
+    # Было на экране, сообщение один раз, под ним — набранное целиком, один раз.
+    alice.wait(
+        lambda: re.fullmatch(
+            r"\n".join(map(re.escape, before))
+            + rf"\n{incoming}\n"
+            + r"\n".join(map(re.escape, rows)),
+            "\n".join(alice.lines()),
+        ),
+        "сообщение над целой строкой ввода",
+    )
+    alice.press("\r")
+    assert sent_by(bob, name) == LONG
+
+
+@pytest.mark.parametrize("columns", [40, 80])
+def test_screen_shows_what_is_sent_after_moving_the_cursor_left(
+    terminals, server, columns
+):
+    """Курсор сдвинут влево, пришло сообщение, набрано ещё: на экране — ровно та
+    строка, что уйдёт."""
+    name = f"left{columns}"
+    alice = in_chat(terminals, server, name, columns)
+    bob = Raw(server.port, f"carol{columns}")
+    alice.wait_for(f"carol{columns} вошёл в чат")
+    for number, (typed, back) in enumerate((("abcdef", 3), (LONG, 50))):
+        alice.press(typed)
+        wait_input(alice, typed, columns)
+        alice.press(LEFT * back)
+        wait_cursor(alice, typed, len(typed) - back, columns)
+        say(bob, f"эй {number}")  # короче 40 колонок вместе с временем и именем
+        alice.wait_for(f"эй {number}")
+        # Дальше набирает человек: он видит строку ввода снова, курсор — на месте.
+        wait_cursor(alice, typed, len(typed) - back, columns)
+        alice.press("XYZ")
+        expected = typed[:-back] + "XYZ" + typed[-back:]
+        wait_input(alice, expected, columns)
+        alice.press("\r")
+        assert sent_by(bob, name) == expected
+        alice.wait(lambda: alice.lines()[-1:] == [">"], "нового приглашения")
