@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sys
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ sys.path.insert(0, str(ROOT / "tools"))
 import screenshots as shots  # noqa: E402
 
 CLIENT = lab_program("task4", "client.py")
-NO_READLINE = Path(__file__).parent / "no_readline"
+NO_READLINE = Path(__file__).parent / "no_readline"  # как на Windows
+NO_CLEAR_LINE = Path(__file__).parent / "no_clear_line"  # как libedit на macOS
 ROWS = 24
 SCREEN_TIMEOUT = 10.0
 LEFT = "\x1b[D"  # клавиша ←
@@ -113,8 +115,15 @@ def in_chat(terminals, server, name: str, columns: int, **env: str) -> Screen:
 
 
 def rows_of(text: str, columns: int) -> list[str]:
-    """Как терминал шириной columns перенесёт строку (все символы — в одну клетку)."""
-    return [text[i : i + columns].rstrip() for i in range(0, len(text), columns)]
+    """Как терминал шириной columns перенесёт строку; широкий символ — две клетки."""
+    rows, row, width = [], "", 0
+    for char in text:
+        size = 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if width + size > columns:
+            rows.append(row.rstrip())
+            row, width = "", 0
+        row, width = row + char, width + size
+    return rows + [row.rstrip()]
 
 
 def wait_input(screen: Screen, text: str, columns: int) -> None:
@@ -203,3 +212,71 @@ def test_screen_shows_what_is_sent_after_moving_the_cursor_left(
         alice.press("\r")
         assert sent_by(bob, name) == expected
         alice.wait(lambda: alice.lines()[-1:] == [">"], "нового приглашения")
+
+
+def test_without_clear_line_the_client_counts_rows_itself(terminals, server):
+    """Нет rl_clear_visible_line (libedit на macOS): клиент сам считает строки
+    экрана, иероглиф — за две колонки."""
+    columns, typed = 40, "日本語の文章と" * 7  # 98 колонок с приглашением
+    env = {"PYTHONPATH": str(NO_CLEAR_LINE)}
+    alice = in_chat(terminals, server, "kanji", columns, **env)
+    bob = Raw(server.port, "dave")
+    alice.wait_for("dave вошёл в чат")
+    alice.press(typed)
+    wait_input(alice, typed, columns)
+    rows = rows_of("> " + typed, columns)
+    before = alice.lines()[: -len(rows)]
+    say(bob, "и тебе")
+    alice.wait(
+        lambda: (
+            alice.lines()[: len(before)] == before
+            and re.fullmatch(
+                rf"{TIME} #general dave: и тебе", alice.lines()[len(before)]
+            )
+            and alice.lines()[len(before) + 1 :] == rows
+        ),
+        "сообщение над целой строкой ввода",
+    )
+    alice.press("\r")
+    assert sent_by(bob, "kanji") == typed
+
+
+def test_without_readline_a_message_starts_on_its_own_line(terminals, server):
+    """Без readline (Windows) набранное не узнать: сообщение — с новой строки, за
+    ним снова приглашение, а набранное уйдёт вместе с тем, что допишут."""
+    alice = in_chat(terminals, server, "windows", 80, PYTHONPATH=str(NO_READLINE))
+    bob = Raw(server.port, "erin")
+    alice.wait_for("erin вошёл в чат")
+    alice.press("набираю половину")
+    alice.wait(lambda: alice.lines()[-1] == "> набираю половину", "набранного")
+    say(bob, "привет")
+    alice.wait(
+        lambda: (
+            alice.lines()[-3] == "> набираю половину"
+            and re.fullmatch(rf"{TIME} #general erin: привет", alice.lines()[-2])
+            and alice.lines()[-1] == ">"
+        ),
+        "сообщения на своей строке и нового приглашения",
+    )
+    alice.press(" строки\r")
+    assert sent_by(bob, "windows") == "набираю половину строки"
+
+
+@pytest.mark.parametrize("key", ["\x04", "\x03"], ids=["ctrl-d", "ctrl-c"])
+@pytest.mark.parametrize("readline", [True, False], ids=["readline", "no-readline"])
+def test_ctrl_d_and_ctrl_c_at_the_name_prompt_end_the_line(
+    terminals, server, key, readline
+):
+    """Ctrl+D или Ctrl+C вместо имени: тихий выход, но строку «Ваше имя: »
+    клиент заканчивает — приглашение оболочки встанет на свою строку."""
+    env = {} if readline else {"PYTHONPATH": str(NO_READLINE)}
+    screen = terminals(["--port", str(server.port)], 80, **env)
+    screen.wait(lambda: screen.lines() == ["Ваше имя:"], "вопроса об имени")
+    screen.press(key)
+    screen.child.expect(pexpect.EOF, timeout=SCREEN_TIMEOUT)
+    screen.stream.feed(screen.child.before)
+    screen.child.close()
+    assert screen.child.exitstatus == 0
+    # Без readline терминал сам показывает нажатое Ctrl+C как «^C».
+    assert screen.lines() in (["Ваше имя:"], ["Ваше имя: ^C"])
+    assert screen.cursor() == (1, 0)  # курсор — в начале следующей строки

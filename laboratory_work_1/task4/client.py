@@ -3,7 +3,9 @@
 Запуск: `python client.py --name alice`. Без --name клиент спросит имя ещё до
 подключения: сервер ждёт presence лишь --handshake-timeout секунд, а человек
 может думать сколько угодно. Занятое или неподходящее имя клиент спросит снова
-(со стандартного ввода, даже если первое было в --name).
+(со стандартного ввода, даже если первое было в --name); если сервер за это время
+закрыл соединение, клиент подключится снова. Не ответил сервер на presence за
+--register-timeout секунд — значит, по адресу не сервер чата: «Ошибка: …», код 1.
 
 Потоки:
   * главный читает клавиатуру и отправляет запросы;
@@ -34,15 +36,17 @@ REPLY_TIMEOUT), пока очередь опустеет: ответ на ком
 снова приглашение. Без терминала (ввод из канала, как в тестах) печатаются
 просто строки.
 
-Выход: /quit, Ctrl+D или Ctrl+C — клиент шлёт quit, ждёт, пока сервер закроет
-соединение, и завершается с кодом 0. Пропал сервер — строка «Ошибка: …» и
-код 1: поток приёма будит главный поток, ждущий ввода, сигналом SIGINT, как
-Ctrl+C (на Windows сигнал потоку не послать — выход случится после Enter).
+Выход: /quit, Ctrl+D (на Windows — Ctrl+Z и Enter) или Ctrl+C — клиент шлёт
+quit, ждёт, пока сервер закроет соединение, и завершается с кодом 0. Пропал
+сервер — строка «Ошибка: …» и код 1: поток приёма будит главный поток, ждущий
+ввода, сигналом SIGINT, как Ctrl+C (на Windows сигнал потоку не послать — выход
+случится после Enter).
 """
 
 import _thread
 import argparse
 import collections
+import contextlib
 import ctypes
 import json
 import os
@@ -65,6 +69,7 @@ MAX_LINE_BYTES = 4096  # длиннее сервер не примет (и ра�
 MAX_INCOMING_BYTES = 1024 * 1024
 RECV_BYTES = 65536
 CONNECT_TIMEOUT = 5.0
+REGISTER_TIMEOUT = 5.0  # сколько ждать ответа на presence (флаг --register-timeout)
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
@@ -82,7 +87,7 @@ HELP = """Команды:
   /users [#комната]  кто в комнате (без имени — в текущей)
   /rooms             список комнат
   /help              эта справка
-  /quit              выход (или Ctrl+D, Ctrl+C)"""
+  /quit              выход (или Ctrl+D — на Windows Ctrl+Z и Enter, — или Ctrl+C)"""
 
 
 def clean(value) -> str:
@@ -142,6 +147,14 @@ def readline_library():
         return None
 
 
+def connect(address: tuple[str, int]) -> socket.socket:
+    """Подключается к серверу; ждёт не дольше CONNECT_TIMEOUT."""
+    sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+    sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def wake_main_thread() -> None:
     """Прерывает ожидание ввода в главном потоке так же, как Ctrl+C."""
     if hasattr(signal, "pthread_kill"):
@@ -151,8 +164,12 @@ def wake_main_thread() -> None:
 
 
 class ChatClient:
-    def __init__(self, sock: socket.socket, interactive: bool) -> None:
+    def __init__(
+        self, sock: socket.socket, interactive: bool, register_timeout: float
+    ) -> None:
         self.sock = sock
+        self.address = sock.getpeername()[:2]  # куда подключаться снова
+        self.register_timeout = register_timeout  # сколько ждать ответа на presence
         self.interactive = interactive  # ввод и вывод — терминал
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.send_lock = threading.Lock()  # запрос — в pending и в сокет вместе
@@ -218,25 +235,59 @@ class ChatClient:
 
     def register(self, name: str) -> None:
         """Представляется серверу; пока имя не принято, спрашивает другое."""
+        asked = False  # новое имя спрашивали у человека, а соединение ждало
         while True:
             if self.send(presence(name), reply_expected=False):
-                reply = self.read_message()
-                while reply is not None and reply.get("response") in (None, 100):
-                    self.handle(reply)  # уведомления — не ответ на presence
-                    reply = self.read_message()
-                if reply is None:
-                    raise ConnectionError("сервер закрыл соединение")
-                # 408 — пока думали над именем; соединения уже нет.
-                if reply.get("response") == 408:
-                    raise ConnectionError(
-                        "сервер не дождался имени и закрыл соединение"
-                    )
+                reply = self.reply_to_presence()
+                if reply is None or reply.get("response") == 408:  # соединения нет
+                    if not asked:
+                        raise ConnectionError("сервер закрыл соединение")
+                    # Человек думал дольше --handshake-timeout сервера: не беда.
+                    self.show("* Сервер не дождался имени — подключаемся снова")
+                    self.reconnect()
+                    asked = False
+                    continue  # то же имя — по новому соединению
                 if reply.get("response") == 202:
                     self.name = name
                     self.show(f"* {clean(reply.get('alert', ''))}")
                     return
                 self.show_error(reply)
             name = ask_name()
+            asked = True
+
+    def reply_to_presence(self) -> dict | None:
+        """Ответ на presence; None — сервер закрыл соединение.
+
+        Ждём не дольше register_timeout: кто молчит в ответ на presence, тот не
+        сервер чата, и ждать его вечно незачем.
+        """
+        self.sock.settimeout(self.register_timeout)
+        try:
+            while True:
+                reply = self.read_message()
+                if reply is None or reply.get("response") not in (None, 100):
+                    return reply
+                self.handle(reply)  # уведомления — не ответ на presence
+        except TimeoutError:
+            raise ConnectionError(
+                f"сервер не ответил на presence за {self.register_timeout:g} с — "
+                "по этому адресу точно сервер чата?"
+            ) from None
+        except ConnectionResetError:  # закрыл соединение, не дочитав presence
+            return None
+        finally:
+            self.sock.settimeout(None)  # дальше тишина — норма
+
+    def reconnect(self) -> None:
+        """Новое соединение вместо того, что закрыл сервер."""
+        self.sock.close()
+        self.inbox.clear()
+        try:
+            self.sock = connect(self.address)
+        except OSError as error:
+            raise ConnectionError(
+                f"не удалось подключиться снова: {error.strerror or error}"
+            ) from None
 
     # --- поток приёма --------------------------------------------------------
     def receive(self) -> None:
@@ -465,6 +516,9 @@ class ChatClient:
         self.show("Вы вышли из чата.")
         return 0
 
+    def close(self) -> None:
+        self.sock.close()  # нынешний сокет: после reconnect он не тот, что был
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -482,6 +536,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"порт сервера (по умолчанию {DEFAULT_PORT})",
     )
     parser.add_argument("--name", help="имя в чате (без него клиент спросит)")
+    parser.add_argument(
+        "--register-timeout",
+        type=float,
+        default=REGISTER_TIMEOUT,
+        help="сколько секунд ждать ответа сервера на вход "
+        f"(по умолчанию {REGISTER_TIMEOUT:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -491,9 +552,15 @@ def main(argv: list[str] | None = None) -> int:
     # не повод падать.
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         stream.reconfigure(errors="replace")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
     try:
         name = args.name if args.name is not None else ask_name()  # до подключения
-        sock = socket.create_connection((args.host, args.port), timeout=CONNECT_TIMEOUT)
+    except (EOFError, KeyboardInterrupt):  # Ctrl+D или Ctrl+C вместо имени
+        if interactive:
+            print()  # курсор стоит после «Ваше имя: »; оболочке — своя строка
+        return 0
+    try:
+        sock = connect((args.host, args.port))
     except OSError as error:
         print(
             f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
@@ -501,15 +568,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except (EOFError, KeyboardInterrupt):
-        # Ctrl+D или Ctrl+C: вместо имени или пока ждали сервер.
+    except KeyboardInterrupt:  # Ctrl+C, пока ждали сервер
         return 0
-    sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client = ChatClient(sock, sys.stdin.isatty() and sys.stdout.isatty())
+    client = ChatClient(sock, interactive, args.register_timeout)
     signal.signal(signal.SIGINT, client.on_interrupt)
     threading.Thread(target=client.keep_waking, daemon=True).start()
-    with sock:
+    with contextlib.closing(client):  # в конце — client.close()
         try:
             client.register(name)
             client.chat()
@@ -519,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
                 print()  # курсор стоял после приглашения
         except OSError as error:
             client.leaving = True
-            # Разрыв при входе; в чате о разрыве скажет поток приёма.
+            # Разрыв или молчание при входе; в чате о разрыве скажет поток приёма.
             print(f"Ошибка: {error}", file=sys.stderr)
             return 1
         return client.leave()
