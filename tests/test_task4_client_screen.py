@@ -51,7 +51,10 @@ class Screen:
         self.child = pexpect.spawn(
             PYTHON,
             [str(CLIENT), *args],
-            env={**shots.program_env(shots.Terminal("t", ROWS, columns)), **env},
+            env={
+                **shots.program_env(shots.Terminal("t", rows=ROWS, columns=columns)),
+                **env,
+            },
             dimensions=(ROWS, columns),
             preexec_fn=shots.default_signals,
         )
@@ -218,7 +221,8 @@ def test_without_clear_line_the_client_counts_rows_itself(terminals, server):
     """Нет rl_clear_visible_line (libedit на macOS): клиент сам считает строки
     экрана, иероглиф — за две колонки."""
     columns, typed = 40, "日本語の文章と" * 7  # 98 колонок с приглашением
-    env = {"PYTHONPATH": str(NO_CLEAR_LINE)}
+    # COLUMNS устарела, как после того, как окно растянули: ширину знает терминал.
+    env = {"PYTHONPATH": str(NO_CLEAR_LINE), "COLUMNS": "100"}
     alice = in_chat(terminals, server, "kanji", columns, **env)
     bob = Raw(server.port, "dave")
     alice.wait_for("dave вошёл в чат")

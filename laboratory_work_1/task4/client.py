@@ -87,7 +87,7 @@ HELP = """Команды:
   /users [#комната]  кто в комнате (без имени — в текущей)
   /rooms             список комнат
   /help              эта справка
-  /quit              выход (или Ctrl+D — на Windows Ctrl+Z и Enter, — или Ctrl+C)"""
+  /quit              выход; или Ctrl+D (Windows: Ctrl+Z, Enter), или Ctrl+C"""
 
 
 def clean(value) -> str:
@@ -165,10 +165,14 @@ def wake_main_thread() -> None:
 
 class ChatClient:
     def __init__(
-        self, sock: socket.socket, interactive: bool, register_timeout: float
+        self,
+        sock: socket.socket,
+        address: tuple[str, int],
+        interactive: bool,
+        register_timeout: float,
     ) -> None:
         self.sock = sock
-        self.address = sock.getpeername()[:2]  # куда подключаться снова
+        self.address = address  # куда подключаться снова
         self.register_timeout = register_timeout  # сколько ждать ответа на presence
         self.interactive = interactive  # ввод и вывод — терминал
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
@@ -374,7 +378,8 @@ class ChatClient:
             self.clear_input()  # readline сам знает, сколько строк занято и где курсор
         else:
             # Считаем сами, полагая курсор в конце набранного: сколько строк выше.
-            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+            # Спрашиваем терминал каждый раз: окно могли растянуть.
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns or 80
             above = screen_width(PROMPT + readline.get_line_buffer()) // columns
             if above:
                 sys.stdout.write(f"\x1b[{above}A")  # вверх на above строк
@@ -570,7 +575,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:  # Ctrl+C, пока ждали сервер
         return 0
-    client = ChatClient(sock, interactive, args.register_timeout)
+    address = (args.host, args.port)
+    client = ChatClient(sock, address, interactive, args.register_timeout)
     signal.signal(signal.SIGINT, client.on_interrupt)
     threading.Thread(target=client.keep_waking, daemon=True).start()
     with contextlib.closing(client):  # в конце — client.close()
