@@ -411,3 +411,9 @@ def test_silent_address_is_not_a_chat_server(launch):
         "по этому адресу точно сервер чата?"
     ]
     program.assert_no_traceback()
+    # Срок — положительное конечное число секунд: nan и 0 сокет не примет.
+    for wrong in ("nan", "0"):
+        bad = launch([PYTHON, CLIENT, "--name", "eve", "--register-timeout", wrong])
+        assert bad.wait_exit() == 2
+        assert "нужно число секунд больше 0" in bad.stderr
+        bad.assert_no_traceback()

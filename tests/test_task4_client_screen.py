@@ -3,10 +3,10 @@
 Клиент запускается в псевдотерминале (pexpect) заданной ширины, всё, что он
 печатает, проигрывается в эмулятор терминала pyte — как в tools/screenshots.py.
 Тесты набирают строку клавишами (со стрелками), в это время приходит чужое
-сообщение, и сравнивают экран с тем, что на самом деле уйдёт на сервер. Как на
-Windows (модуля readline нет) и как с libedit на macOS (нет rl_clear_visible_line),
-клиент живёт благодаря подмене через sitecustomize на PYTHONPATH — см.
-tests/no_readline/ и tests/no_clear_line/.
+сообщение, и сравнивают экран с тем, что на самом деле уйдёт на сервер. Клиента
+без readline (как на Windows) и без rl_clear_visible_line (как с libedit на macOS)
+запускают с подменой через sitecustomize на PYTHONPATH: tests/no_readline/ и
+tests/no_clear_line/.
 """
 
 from __future__ import annotations

@@ -70,6 +70,7 @@ MAX_INCOMING_BYTES = 1024 * 1024
 RECV_BYTES = 65536
 CONNECT_TIMEOUT = 5.0
 REGISTER_TIMEOUT = 5.0  # сколько ждать ответа на presence (флаг --register-timeout)
+MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 сокет не примет
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
@@ -525,6 +526,15 @@ class ChatClient:
         self.sock.close()  # нынешний сокет: после reconnect он не тот, что был
 
 
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= MAX_TIMEOUT:  # так отвергается и nan: сравнения с ним ложны
+        raise argparse.ArgumentTypeError(
+            f"нужно число секунд больше 0 и не больше {MAX_TIMEOUT:g}"
+        )
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Клиент чата: протокол JIM поверх TCP."
@@ -543,7 +553,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--name", help="имя в чате (без него клиент спросит)")
     parser.add_argument(
         "--register-timeout",
-        type=float,
+        type=seconds,
         default=REGISTER_TIMEOUT,
         help="сколько секунд ждать ответа сервера на вход "
         f"(по умолчанию {REGISTER_TIMEOUT:g})",
