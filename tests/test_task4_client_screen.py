@@ -289,3 +289,24 @@ def test_ctrl_d_and_ctrl_c_at_the_name_prompt_end_the_line(
     assert screen.child.exitstatus == 0
     assert screen.lines() == ["Ваше имя:"]
     assert screen.cursor() == (1, 0)  # курсор — в начале следующей строки
+
+
+def test_server_gone_while_typing_leaves_the_typed_line_and_a_fresh_line(
+    terminals, launch
+):
+    """Сервер пропал посреди набора длинной строки: ошибка — на своей строке, под
+    ней ненаписанное целиком (его можно скопировать), а курсор — в начале новой
+    строки, где оболочка напечатает своё приглашение."""
+    own = start_server(launch, task_name("final"))
+    alice = in_chat(terminals, own, "alice", 40)
+    alice.press(LONG)
+    wait_input(alice, LONG, 40)
+    before = alice.lines()[: -len(rows_of("> " + LONG, 40))]
+    own.process.kill()
+    alice.child.expect(pexpect.EOF, timeout=SCREEN_TIMEOUT)
+    alice.stream.feed(alice.child.before)
+    alice.child.close()
+    assert alice.child.exitstatus == 1
+    rows = rows_of("> " + LONG, 40)
+    assert alice.lines() == [*before, "Ошибка: сервер закрыл соединение", *rows]
+    assert alice.cursor() == (len(alice.lines()), 0)

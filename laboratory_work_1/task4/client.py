@@ -367,8 +367,7 @@ class ChatClient:
                 return
             self.erase_input()
             print(text, file=file, flush=True)
-            if not self.lost:  # после разрыва вводить больше нечего
-                self.draw_input()
+            self.draw_input()
 
     def erase_input(self) -> None:
         """Стирает приглашение и набранное; курсор — в начало их первой строки."""
@@ -595,8 +594,8 @@ def main(argv: list[str] | None = None) -> int:
             client.chat()
         except (EOFError, KeyboardInterrupt):  # Ctrl+D, Ctrl+C или сигнал потока приёма
             client.leaving = True  # первым делом: теперь SIGINT уход не прервёт
-            if client.interactive and not client.lost:
-                print()  # курсор стоял после приглашения
+            if client.typing:  # прервали input(): курсор стоит в строке ввода
+                print()
         except OSError as error:
             client.leaving = True
             # Разрыв или молчание при входе; в чате о разрыве скажет поток приёма.
