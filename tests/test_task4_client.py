@@ -371,8 +371,8 @@ def test_name_is_asked_before_connecting(launch):
 
 
 def test_server_gave_up_waiting_for_a_new_name(launch):
-    """Сервер не дождался нового имени (408): одна строка «Ошибка: …» и код 1, а не
-    новый вопрос."""
+    """Сервер не дождался нового имени и закрыл соединение: клиент подключается
+    снова и входит с набранным именем, а не выходит с ошибкой."""
     server = chat_server(launch, "--handshake-timeout", "0.5")
     alice = Raw(server.port, "alice")  # noqa: F841 — держим имя занятым
     slow = launch([PYTHON, CLIENT, "--port", str(server.port), "--name", "alice"])
@@ -380,9 +380,40 @@ def test_server_gave_up_waiting_for_a_new_name(launch):
     slow.expect(r"Ваше имя: ")
     server.wait_for(r"не представился за 0.5 с", "stderr")  # человек думал дольше
     slow.write_line("bob")
-    assert slow.wait_exit(timeout=5) == 1
-    assert slow.stderr.strip().splitlines() == [
-        "Ошибка: сервер не дождался имени и закрыл соединение"
-    ]
+    slow.expect(r"\* Сервер не дождался имени — подключаемся снова")
+    slow.expect(r"Добро пожаловать, bob!")
+    slow.wait_for(READY)
+    slow.write_line("я здесь")
+    assert alice.expect(lambda m: m.get("action") == "msg")["message"] == "я здесь"
     assert slow.count(r"Ваше имя: ") == 1
-    slow.assert_no_traceback()
+    slow.close_stdin()
+    assert_exits(slow, 0)
+    assert slow.stderr == ""
+
+
+def test_silent_address_is_not_a_chat_server(launch):
+    """По адресу слушают, но на presence молчат (не сервер чата): клиент не висит,
+    а через --register-timeout пишет одну строку «Ошибка: …» и выходит с кодом 1."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        program = launch(
+            [PYTHON, CLIENT, "--port", str(port), "--name", "eve"]
+            + ["--register-timeout", "0.3"]
+        )
+        listener.settimeout(10)
+        conn, _ = listener.accept()
+        with conn:
+            assert program.wait_exit(timeout=5) == 1
+    assert program.stderr.strip().splitlines() == [
+        "Ошибка: сервер не ответил на presence за 0.3 с — "
+        "по этому адресу точно сервер чата?"
+    ]
+    program.assert_no_traceback()
+    # Срок — положительное конечное число секунд: nan и 0 сокет не примет.
+    for wrong in ("nan", "0"):
+        bad = launch([PYTHON, CLIENT, "--name", "eve", "--register-timeout", wrong])
+        assert bad.wait_exit() == 2
+        assert "нужно число секунд больше 0" in bad.stderr
+        bad.assert_no_traceback()

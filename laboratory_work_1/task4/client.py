@@ -3,7 +3,9 @@
 Запуск: `python client.py --name alice`. Без --name клиент спросит имя ещё до
 подключения: сервер ждёт presence лишь --handshake-timeout секунд, а человек
 может думать сколько угодно. Занятое или неподходящее имя клиент спросит снова
-(со стандартного ввода, даже если первое было в --name).
+(со стандартного ввода, даже если первое было в --name); если сервер за это время
+закрыл соединение, клиент подключится снова. Не ответил сервер на presence за
+--register-timeout секунд — значит, по адресу не сервер чата: «Ошибка: …», код 1.
 
 Потоки:
   * главный читает клавиатуру и отправляет запросы;
@@ -28,20 +30,26 @@ REPLY_TIMEOUT), пока очередь опустеет: ответ на ком
 следующего приглашения, а не поперёк него.
 
 Если ввод и вывод — терминал и есть модуль readline (Linux, macOS), входящее
-сообщение не ломает набираемую строку: стираем её, печатаем сообщение и рисуем
-приглашение с набранным текстом заново. Без терминала (ввод из канала, как в
-тестах) печатаются просто строки.
+сообщение не ломает набираемую строку, даже длинную, на несколько строк экрана:
+стираем её, печатаем сообщение и рисуем приглашение с набранным текстом заново.
+Без readline (Windows) сообщение начинается с новой строки, а после него —
+снова приглашение. Без терминала (ввод из канала, как в тестах) печатаются
+просто строки.
 
-Выход: /quit, Ctrl+D или Ctrl+C — клиент шлёт quit, ждёт, пока сервер закроет
-соединение, и завершается с кодом 0. Пропал сервер — строка «Ошибка: …» и
-код 1: поток приёма будит главный поток, ждущий ввода, сигналом SIGINT, как
-Ctrl+C (на Windows сигнал потоку не послать — выход случится после Enter).
+Выход: /quit, Ctrl+D (на Windows — Ctrl+Z и Enter) или Ctrl+C — клиент шлёт
+quit, ждёт, пока сервер закроет соединение, и завершается с кодом 0. Пропал
+сервер — строка «Ошибка: …» и код 1: поток приёма будит главный поток, ждущий
+ввода, сигналом SIGINT, как Ctrl+C (на Windows сигнал потоку не послать — выход
+случится после Enter).
 """
 
 import _thread
 import argparse
 import collections
+import contextlib
+import ctypes
 import json
+import os
 import signal
 import socket
 import sys
@@ -61,6 +69,8 @@ MAX_LINE_BYTES = 4096  # длиннее сервер не примет (и ра�
 MAX_INCOMING_BYTES = 1024 * 1024
 RECV_BYTES = 65536
 CONNECT_TIMEOUT = 5.0
+REGISTER_TIMEOUT = 5.0  # сколько ждать ответа на presence (флаг --register-timeout)
+MAX_TIMEOUT = 24 * 60 * 60.0  # сутки; срок inf или 1e300 сокет не примет
 HEARTBEAT_SECONDS = 20.0
 QUIT_TIMEOUT = 2.0  # сколько ждать, пока сервер закроет соединение после quit
 REPLY_TIMEOUT = 2.0  # сколько ждать ответов на свои запросы до следующего приглашения
@@ -78,7 +88,7 @@ HELP = """Команды:
   /users [#комната]  кто в комнате (без имени — в текущей)
   /rooms             список комнат
   /help              эта справка
-  /quit              выход (или Ctrl+D, Ctrl+C)"""
+  /quit              выход; или Ctrl+D (Windows: Ctrl+Z, Enter), или Ctrl+C"""
 
 
 def clean(value) -> str:
@@ -119,6 +129,33 @@ def ask_name() -> str:
     return input("Ваше имя: ").strip()
 
 
+def screen_width(text: str) -> int:
+    """Сколько колонок терминала займёт текст: широкие (китайские и т. п.) — две."""
+    return sum(
+        2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in text
+    )
+
+
+def readline_library():
+    """Библиотека на C, на которой работает модуль readline, или None.
+
+    Модуль не даёт двух её функций, нужных клиенту: стереть строку ввода и
+    нарисовать её заново; ctypes позовёт их напрямую.
+    """
+    try:
+        return ctypes.CDLL(readline.__file__)
+    except (AttributeError, OSError):  # readline нет или он встроен в интерпретатор
+        return None
+
+
+def connect(address: tuple[str, int]) -> socket.socket:
+    """Подключается к серверу; ждёт не дольше CONNECT_TIMEOUT."""
+    sock = socket.create_connection(address, timeout=CONNECT_TIMEOUT)
+    sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def wake_main_thread() -> None:
     """Прерывает ожидание ввода в главном потоке так же, как Ctrl+C."""
     if hasattr(signal, "pthread_kill"):
@@ -128,8 +165,16 @@ def wake_main_thread() -> None:
 
 
 class ChatClient:
-    def __init__(self, sock: socket.socket, interactive: bool) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        address: tuple[str, int],
+        interactive: bool,
+        register_timeout: float,
+    ) -> None:
         self.sock = sock
+        self.address = address  # куда подключаться снова
+        self.register_timeout = register_timeout  # сколько ждать ответа на presence
         self.interactive = interactive  # ввод и вывод — терминал
         self.inbox = bytearray()  # принятое, но ещё не разрезанное на строки
         self.send_lock = threading.Lock()  # запрос — в pending и в сокет вместе
@@ -142,6 +187,10 @@ class ChatClient:
         self.leaving = False  # главный поток уходит (ставит только он сам)
         self.lost = False  # сервер пропал
         self.typing = False  # главный поток ждёт ввода в input()
+        # Стереть строку ввода и нарисовать её заново умеет библиотека под readline.
+        library = readline_library() if interactive else None
+        self.clear_input = getattr(library, "rl_clear_visible_line", None)
+        self.redraw_input = getattr(library, "rl_forced_update_display", None)
         self.name = None
         self.rooms = [GENERAL_ROOM]  # наши комнаты; текущая — последняя
         self.receiver = threading.Thread(target=self.receive, daemon=True)
@@ -191,25 +240,59 @@ class ChatClient:
 
     def register(self, name: str) -> None:
         """Представляется серверу; пока имя не принято, спрашивает другое."""
+        asked = False  # новое имя спрашивали у человека, а соединение ждало
         while True:
             if self.send(presence(name), reply_expected=False):
-                reply = self.read_message()
-                while reply is not None and reply.get("response") in (None, 100):
-                    self.handle(reply)  # уведомления — не ответ на presence
-                    reply = self.read_message()
-                if reply is None:
-                    raise ConnectionError("сервер закрыл соединение")
-                # 408 — пока думали над именем; соединения уже нет.
-                if reply.get("response") == 408:
-                    raise ConnectionError(
-                        "сервер не дождался имени и закрыл соединение"
-                    )
+                reply = self.reply_to_presence()
+                if reply is None or reply.get("response") == 408:  # соединения нет
+                    if not asked:
+                        raise ConnectionError("сервер закрыл соединение")
+                    # Человек думал дольше --handshake-timeout сервера: не беда.
+                    self.show("* Сервер не дождался имени — подключаемся снова")
+                    self.reconnect()
+                    asked = False
+                    continue  # то же имя — по новому соединению
                 if reply.get("response") == 202:
                     self.name = name
                     self.show(f"* {clean(reply.get('alert', ''))}")
                     return
                 self.show_error(reply)
             name = ask_name()
+            asked = True
+
+    def reply_to_presence(self) -> dict | None:
+        """Ответ на presence; None — сервер закрыл соединение.
+
+        Ждём не дольше register_timeout: кто молчит в ответ на presence, тот не
+        сервер чата, и ждать его вечно незачем.
+        """
+        self.sock.settimeout(self.register_timeout)
+        try:
+            while True:
+                reply = self.read_message()
+                if reply is None or reply.get("response") not in (None, 100):
+                    return reply
+                self.handle(reply)  # уведомления — не ответ на presence
+        except TimeoutError:
+            raise ConnectionError(
+                f"сервер не ответил на presence за {self.register_timeout:g} с — "
+                "по этому адресу точно сервер чата?"
+            ) from None
+        except ConnectionResetError:  # закрыл соединение, не дочитав presence
+            return None
+        finally:
+            self.sock.settimeout(None)  # дальше тишина — норма
+
+    def reconnect(self) -> None:
+        """Новое соединение вместо того, что закрыл сервер."""
+        self.sock.close()
+        self.inbox.clear()
+        try:
+            self.sock = connect(self.address)
+        except OSError as error:
+            raise ConnectionError(
+                f"не удалось подключиться снова: {error.strerror or error}"
+            ) from None
 
     # --- поток приёма --------------------------------------------------------
     def receive(self) -> None:
@@ -279,16 +362,40 @@ class ChatClient:
         """Печатает строку, не ломая набираемую: в терминале перерисовывает ввод."""
         file = file or sys.stdout
         with self.print_lock:
-            if self.typing and readline is not None:
-                # В начало строки, стереть её, напечатать.
-                file.write("\r\x1b[K" + text + "\n")
-                file.flush()
-                # И вернуть приглашение с набранным (после разрыва незачем).
-                if not self.lost:
-                    sys.stdout.write(PROMPT + readline.get_line_buffer())
-                    sys.stdout.flush()
-            else:
+            if not self.typing:
                 print(text, file=file, flush=True)
+                return
+            self.erase_input()
+            print(text, file=file, flush=True)
+            self.draw_input()
+
+    def erase_input(self) -> None:
+        """Стирает приглашение и набранное; курсор — в начало их первой строки."""
+        if readline is None:
+            # Что набрано, знает только терминал: просто уходим на новую строку.
+            sys.stdout.write("\n")
+        elif self.clear_input is not None:
+            self.clear_input()  # readline сам знает, сколько строк занято и где курсор
+        else:
+            # Считаем сами, полагая курсор в конце набранного: сколько строк выше.
+            # Спрашиваем терминал каждый раз: окно могли растянуть.
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns or 80
+            above = screen_width(PROMPT + readline.get_line_buffer()) // columns
+            if above:
+                sys.stdout.write(f"\x1b[{above}A")  # вверх на above строк
+            sys.stdout.write("\r\x1b[J")  # в начало строки и стереть всё ниже
+        sys.stdout.flush()
+
+    def draw_input(self) -> None:
+        """Рисует приглашение и набранное заново, курсор — где он был."""
+        if readline is None:
+            sys.stdout.write(PROMPT)  # набранное осталось строкой выше
+        elif self.redraw_input is not None:
+            self.redraw_input()  # readline рисует сам и ставит курсор на место
+            return
+        else:
+            sys.stdout.write(PROMPT + readline.get_line_buffer())
+        sys.stdout.flush()
 
     def send_heartbeats(self) -> None:
         while True:
@@ -414,6 +521,18 @@ class ChatClient:
         self.show("Вы вышли из чата.")
         return 0
 
+    def close(self) -> None:
+        self.sock.close()  # нынешний сокет: после reconnect он не тот, что был
+
+
+def seconds(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= MAX_TIMEOUT:  # так отвергается и nan: сравнения с ним ложны
+        raise argparse.ArgumentTypeError(
+            f"нужно число секунд больше 0 и не больше {MAX_TIMEOUT:g}"
+        )
+    return value
+
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -431,6 +550,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"порт сервера (по умолчанию {DEFAULT_PORT})",
     )
     parser.add_argument("--name", help="имя в чате (без него клиент спросит)")
+    parser.add_argument(
+        "--register-timeout",
+        type=seconds,
+        default=REGISTER_TIMEOUT,
+        help="сколько секунд ждать ответа сервера на вход "
+        f"(по умолчанию {REGISTER_TIMEOUT:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -440,9 +566,15 @@ def main(argv: list[str] | None = None) -> int:
     # не повод падать.
     for stream in (sys.stdin, sys.stdout, sys.stderr):
         stream.reconfigure(errors="replace")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
     try:
         name = args.name if args.name is not None else ask_name()  # до подключения
-        sock = socket.create_connection((args.host, args.port), timeout=CONNECT_TIMEOUT)
+    except (EOFError, KeyboardInterrupt):  # Ctrl+D или Ctrl+C вместо имени
+        if interactive:
+            print()  # курсор стоит после «Ваше имя: »; оболочке — своя строка
+        return 0
+    try:
+        sock = connect((args.host, args.port))
     except OSError as error:
         print(
             f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
@@ -450,25 +582,23 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    except (EOFError, KeyboardInterrupt):
-        # Ctrl+D или Ctrl+C: вместо имени или пока ждали сервер.
+    except KeyboardInterrupt:  # Ctrl+C, пока ждали сервер
         return 0
-    sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    client = ChatClient(sock, sys.stdin.isatty() and sys.stdout.isatty())
+    address = (args.host, args.port)
+    client = ChatClient(sock, address, interactive, args.register_timeout)
     signal.signal(signal.SIGINT, client.on_interrupt)
     threading.Thread(target=client.keep_waking, daemon=True).start()
-    with sock:
+    with contextlib.closing(client):  # в конце — client.close()
         try:
             client.register(name)
             client.chat()
         except (EOFError, KeyboardInterrupt):  # Ctrl+D, Ctrl+C или сигнал потока приёма
             client.leaving = True  # первым делом: теперь SIGINT уход не прервёт
-            if client.interactive and not client.lost:
-                print()  # курсор стоял после приглашения
+            if client.typing:  # прервали input(): курсор стоит в строке ввода
+                print()
         except OSError as error:
             client.leaving = True
-            # Разрыв при входе; в чате о разрыве скажет поток приёма.
+            # Разрыв или молчание при входе; в чате о разрыве скажет поток приёма.
             print(f"Ошибка: {error}", file=sys.stderr)
             return 1
         return client.leave()
