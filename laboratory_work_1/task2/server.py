@@ -386,14 +386,9 @@ class LineReader:
 
 
 def serve_connection(
-    conn: socket.socket,
-    address: tuple[str, int],
-    idle_timeout: float,
-    request_timeout: float,
+    conn: socket.socket, peer: str, idle_timeout: float, request_timeout: float
 ) -> None:
     """Обслуживает одно соединение: запрос за запросом, пока клиент не уйдёт."""
-    peer = f"{address[0]}:{address[1]}"
-    log.info("Подключился %s", peer)
     with conn:
         try:
             # Ответы маленькие; без алгоритма Нейгла второй ответ подряд
@@ -426,6 +421,20 @@ def serve_connection(
         except OSError as error:
             # Клиент оборвал соединение (ConnectionResetError, BrokenPipeError).
             log.warning("%s: соединение оборвано: %s", peer, error)
+
+
+def connection_thread(
+    conn: socket.socket,
+    peer: str,
+    slots: threading.BoundedSemaphore,
+    args: argparse.Namespace,
+) -> None:
+    """Тело потока соединения: обслужить и при любом исходе вернуть место."""
+    log.info("Подключился %s", peer)
+    try:
+        serve_connection(conn, peer, args.idle_timeout, args.request_timeout)
+    finally:
+        slots.release()  # до строки «Отключился»: по ней видно, что место свободно
     log.info("Отключился %s", peer)
 
 
@@ -446,6 +455,32 @@ def refuse(conn: socket.socket, peer: str, error: str) -> None:
         except OSError:
             pass
     log.warning("%s: отказ: %s", peer, error)
+
+
+def start_connection(
+    conn: socket.socket,
+    address: tuple[str, int],
+    slots: threading.BoundedSemaphore,
+    args: argparse.Namespace,
+) -> None:
+    """Отдаёт соединение новому потоку, если для него есть место и поток."""
+    peer = f"{address[0]}:{address[1]}"
+    if not slots.acquire(blocking=False):
+        refuse(
+            conn,
+            peer,
+            f"сервер занят: уже {args.max_clients} соединений; попробуйте позже",
+        )
+        return
+    # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
+    thread = threading.Thread(
+        target=connection_thread, args=(conn, peer, slots, args), daemon=True
+    )
+    try:
+        thread.start()
+    except RuntimeError:  # «can't start new thread»: система не дала потока
+        slots.release()
+        refuse(conn, peer, "сервер перегружен: не удалось запустить поток")
 
 
 class AcceptFailures:
@@ -469,42 +504,6 @@ class AcceptFailures:
                 "Приём соединений восстановлен; сбоев accept подряд: %d", self.count
             )
             self.count = 0
-
-
-def serve_and_release(slots: threading.BoundedSemaphore, *args) -> None:
-    """Тело потока соединения: обслужить и при любом исходе вернуть место."""
-    try:
-        serve_connection(*args)
-    finally:
-        slots.release()
-
-
-def start_connection(
-    conn: socket.socket,
-    address: tuple[str, int],
-    slots: threading.BoundedSemaphore,
-    args: argparse.Namespace,
-) -> None:
-    """Отдаёт соединение новому потоку, если для него есть место и поток."""
-    peer = f"{address[0]}:{address[1]}"
-    if not slots.acquire(blocking=False):
-        refuse(
-            conn,
-            peer,
-            f"сервер занят: уже {args.max_clients} соединений; попробуйте позже",
-        )
-        return
-    # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
-    thread = threading.Thread(
-        target=serve_and_release,
-        args=(slots, conn, address, args.idle_timeout, args.request_timeout),
-        daemon=True,
-    )
-    try:
-        thread.start()
-    except RuntimeError:  # «can't start new thread»: система не дала потока
-        slots.release()
-        refuse(conn, peer, "сервер перегружен: не удалось запустить поток")
 
 
 def serve(listener: socket.socket, args: argparse.Namespace) -> None:
