@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import select
 import socket
 import struct
 import sys
@@ -12,7 +14,18 @@ import time
 from pathlib import Path
 
 import pytest
-from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
+from hypothesis import given
+from hypothesis import strategies as st
+from support import (
+    PYTHON,
+    ROOT,
+    Program,
+    free_port,
+    lab_program,
+    program_env,
+    start_server,
+    wait_until,
+)
 
 CLIENT = lab_program("task2", "client.py")
 SERVER = lab_program("task2", "server.py")
@@ -556,15 +569,123 @@ def test_accept_failure_does_not_kill_server(launch):
         r"WARNING Не удалось принять соединение: \[Errno \d+\] Too many open files",
         "stderr",
     )
+    # Ещё столько же соединений сверх предела: все ждут в очереди ядра,
+    # а сервер повторяет accept — и не пишет о каждом сбое.
+    connections += [Wire(own.port) for _ in range(16)]
+    time.sleep(0.3)  # окно, за которое accept успевает сбоить несколько раз
     # Соединение в очереди: запрос ждёт, пока сервер его примет
     waiting = connections.pop()
     waiting.request("pythagoras", [3, 4])
-    connections.pop(0).close()  # освободили дескриптор на сервере
+    for connection in connections:
+        connection.close()  # освободили дескрипторы на сервере
     assert waiting.response()["text"] == "Гипотенуза: c = 5"
+    recovered = own.wait_for(
+        r"INFO Приём соединений восстановлен; сбоев accept подряд: (\d+)\n", "stderr"
+    )
+    assert int(recovered.group(1)) >= 2, own.stderr
+    assert own.stderr.count("Не удалось принять соединение") == 1, own.stderr
+    fresh = Wire(own.port)
+    fresh.request("parallelogram", [2, 3])
+    assert fresh.response()["text"] == "Площадь параллелограмма: S = 6"
     assert own.running
     own.assert_no_traceback()
-    for connection in connections + [waiting]:
+    for connection in (waiting, fresh):
         connection.close()
+
+
+def test_max_clients_busy_error_and_slot_comes_back(launch):
+    own = start_server(launch, "task2", "--max-clients", "2")
+    first, second = Wire(own.port), Wire(own.port)
+    wait_until(lambda: own.stderr.count("Подключился") == 2, message=lambda: own.stderr)
+    busy = {"ok": False, "error": "сервер занят: уже 2 соединений; попробуйте позже"}
+    third = Wire(own.port)
+    assert third.response() == busy
+    assert third.closed_by_server()
+    own.wait_for(r"WARNING 127\.0\.0\.1:\d+: отказ: сервер занят", "stderr")
+    # client.py при занятом сервере — одна строка «Ошибка: …»
+    client = run_client(launch, own.port, "pythagoras", "3", "4")
+    assert client.wait_exit() == 1
+    assert client.stderr == f"Ошибка: {busy['error']}.\n"
+    # Первые два обслуживаются как ни в чём не бывало
+    second.request("pythagoras", [3, 4])
+    assert second.response()["text"] == "Гипотенуза: c = 5"
+    # Ушёл один — место освободилось
+    first.close()
+    wait_until(lambda: "Отключился" in own.stderr, message=lambda: own.stderr)
+    fourth = Wire(own.port)
+    fourth.request("parallelogram", [2, 3])
+    assert fourth.response()["text"] == "Площадь параллелограмма: S = 6"
+    own.assert_no_traceback()
+    for connection in (second, third, fourth):
+        connection.close()
+
+
+def test_thread_start_failure_closes_only_that_connection(launch):
+    # sitecustomize из tests/thread_start_fault: первый Thread.start() бросает
+    # RuntimeError, как когда система не даёт потока.
+    env = program_env(
+        PYTHONPATH=str(ROOT / "tests" / "thread_start_fault"),
+        THREAD_START_FAILURES="1",
+    )
+    own = start_server(lambda args, **kwargs: launch(args, env=env, **kwargs), "task2")
+    unlucky = Wire(own.port)
+    assert unlucky.response() == {
+        "ok": False,
+        "error": "сервер перегружен: не удалось запустить поток",
+    }
+    assert unlucky.closed_by_server()
+    own.wait_for(
+        r"WARNING 127\.0\.0\.1:\d+: отказ: сервер перегружен: не удалось запустить "
+        r"поток\n",
+        "stderr",
+    )
+    # Следующее соединение получает поток; место первого не потеряно.
+    lucky = Wire(own.port)
+    lucky.request("pythagoras", [3, 4])
+    assert lucky.response()["text"] == "Гипотенуза: c = 5"
+    assert own.running
+    own.assert_no_traceback()
+    unlucky.close()
+    lucky.close()
+
+
+def test_drip_fed_line_is_cut_off_at_request_timeout(launch):
+    own = start_server(
+        launch, "task2", "--request-timeout", "0.3", "--idle-timeout", "30"
+    )
+    dripping = Wire(own.port)
+    request = b'{"op": "pythagoras", "args": [3, 4]}' + b" " * 200 + b"\n"
+    started = time.monotonic()
+    # По байту каждые 0.05 с: тишины нет ни разу, а строка шла бы 12 секунд.
+    for byte in request:
+        try:
+            dripping.send(bytes([byte]))
+        except OSError:
+            break  # сервер уже закрыл соединение
+        readable, _, _ = select.select([dripping.sock], [], [], 0.05)
+        if readable:
+            break
+    cut_off = time.monotonic() - started
+    assert dripping.response() == {
+        "ok": False,
+        "error": "строка запроса не пришла целиком за 0.3 с; соединение закрыто",
+    }
+    assert dripping.closed_by_server()
+    assert 0.3 <= cut_off < 5, cut_off
+    own.wait_for(
+        r"WARNING 127\.0\.0\.1:\d+: строка запроса не пришла целиком за 0\.3 с",
+        "stderr",
+    )
+    # Между запросами срок строки не идёт: пауза дольше него — не беда.
+    patient = Wire(own.port)
+    patient.request("pythagoras", [3, 4])
+    assert patient.response()["text"] == "Гипотенуза: c = 5"
+    time.sleep(0.4)
+    patient.request("parallelogram", [2, 3])
+    assert patient.response()["text"] == "Площадь параллелограмма: S = 6"
+    own.assert_no_traceback()
+    dripping.close()
+    patient.close()
 
 
 def test_port_in_use(launch):
@@ -602,3 +723,314 @@ def test_client_help_lists_operations(launch):
     assert shown.wait_exit() == 0
     for op in ("pythagoras", "quadratic", "trapezoid", "parallelogram"):
         assert op in shown.stdout
+    assert "Отрицательные числа пишутся как есть" in shown.stdout
+
+
+# --- числа на краях float ------------------------------------------------------
+
+
+def quadratic_roots(port: int, coefficients: list[float]) -> dict:
+    wire = Wire(port)
+    try:
+        wire.request("quadratic", coefficients)
+        return wire.response()
+    finally:
+        wire.close()
+
+
+# Масштабы k = 10^e от 1e-300 до 1e300 — по сотне порядков на проверку.
+SCALE_BLOCKS = [range(start, min(start + 100, 301)) for start in range(-300, 301, 100)]
+
+
+@pytest.mark.parametrize(
+    ("polynomial", "roots"),
+    [((1, 3, 2), [-1.0, -2.0]), ((1, 2, 1), [-1.0])],
+    ids=["x²+3x+2", "x²+2x+1"],
+)
+@pytest.mark.parametrize(
+    "exponents",
+    SCALE_BLOCKS,
+    ids=[f"1e{r.start}..1e{r.stop - 1}" for r in SCALE_BLOCKS],
+)
+def test_quadratic_roots_do_not_depend_on_scale(server, polynomial, roots, exponents):
+    # k·(x² + 3x + 2) и k·(x² + 2x + 1) — те же корни при любом k: без
+    # масштабирования b² − 4ac пропадал в ноль (ложный двойной корень) или
+    # переполнялся («числа слишком велики»).
+    wire = Wire(server.port)
+    wrong = {}
+    for exponent in exponents:
+        k = float(f"1e{exponent}")
+        wire.request("quadratic", [k * coefficient for coefficient in polynomial])
+        answer = wire.response()
+        found = answer.get("result", {}).get("roots")
+        if found is None or found != pytest.approx(roots, rel=1e-12):
+            wrong[exponent] = answer
+    wire.close()
+    assert not wrong, wrong
+
+
+@pytest.mark.parametrize(
+    ("request_args", "expected"),
+    [
+        (
+            ["quadratic", [1e-200, 3e-200, 2e-200]],
+            {
+                "case": "two_roots",
+                "discriminant": None,  # 1e-400 не помещается в float
+                "text": "D > 0, два корня: x1 = -1, x2 = -2",
+            },
+        ),
+        (
+            ["quadratic", [1e200, 2e200, 1e200]],
+            {"case": "one_root", "text": "D = 0, один корень: x = -1"},
+        ),
+        (
+            ["quadratic", [1e200, 0, 4e200]],
+            {
+                "case": "complex_roots",
+                "text": "D < 0, действительных корней нет; "
+                "комплексные корни: x1 = 0 + 2i, x2 = 0 - 2i",
+            },
+        ),
+        (["trapezoid", [1e308, 1e308, 1]], {"area": 1e308}),
+        (["trapezoid", [1.7e308, 1.7e308, 1.05]], {"area": 1.7e308 * 1.05}),
+        (["parallelogram", [1e300, 1e-300]], {"area": 1e300 * 1e-300}),
+        (["pythagoras", [1e308, 1e308]], {"c": math.hypot(1e308, 1e308)}),
+        (["pythagoras", [3e-320, 4e-320]], {"c": math.hypot(3e-320, 4e-320)}),
+    ],
+    ids=[
+        "tiny_two_roots",
+        "huge_one_root",
+        "huge_complex",
+        "trapezoid_sum_overflows",
+        "trapezoid_near_max",
+        "parallelogram_extremes",
+        "pythagoras_huge",
+        "pythagoras_subnormal",
+    ],
+)
+def test_representable_results_are_computed(wire, request_args, expected):
+    wire.request(*request_args)
+    answer = wire.response()
+    assert answer["ok"] is True, answer
+    for key, value in expected.items():
+        actual = answer["text"] if key == "text" else answer["result"][key]
+        assert actual == value, answer
+
+
+@pytest.mark.parametrize(
+    ("request_args", "error"),
+    [
+        (["trapezoid", [1e308, 1e308, 2]], "числа слишком велики"),
+        (["parallelogram", [1e200, 1e200]], "числа слишком велики"),
+        (["pythagoras", [1.5e308, 1.5e308]], "числа слишком велики"),
+        (["parallelogram", [1e-200, 1e-200]], "числа слишком малы"),
+        (["quadratic", [1e-10, 1e300, 1]], "числа слишком велики"),  # x ≈ -1e310
+        # a в 1e600 раз меньше b: при масштабировании a пропадает в ноль
+        (["quadratic", [1e-300, 1e300, 1]], "коэффициенты различаются"),
+    ],
+    ids=[
+        "trapezoid",
+        "parallelogram",
+        "pythagoras",
+        "area_underflow",
+        "huge_root",
+        "coefficients_too_far_apart",
+    ],
+)
+def test_unrepresentable_results_are_clear_errors(wire, request_args, error):
+    wire.request(*request_args)
+    answer = wire.response()
+    assert answer["ok"] is False and answer["error"].startswith(error), answer
+
+
+magnitudes = st.floats(min_value=1e-3, max_value=1e3)
+signs = st.sampled_from([1.0, -1.0])
+
+
+@pytest.mark.fuzz
+@given(
+    r1=st.builds(lambda m, s: m * s, magnitudes, signs),
+    r2=st.builds(lambda m, s: m * s, magnitudes, signs),
+    mantissa=st.floats(min_value=1, max_value=10, exclude_max=True),
+    exponent=st.integers(min_value=-300, max_value=300),
+)
+def test_property_roots_come_back_at_any_scale(
+    shared_server, r1, r2, mantissa, exponent
+):
+    # Корни, близкие друг к другу, плохо обусловлены: крошечная ошибка
+    # в коэффициентах сдвигает их на корень из неё. Берём различимые.
+    largest = max(abs(r1), abs(r2))
+    if abs(r1 - r2) < 1e-3 * largest:
+        return
+    k = mantissa * 10.0**exponent
+    answer = quadratic_roots(shared_server.port, [k, -k * (r1 + r2), k * r1 * r2])
+    assert answer["ok"] is True, answer
+    assert answer["result"]["case"] == "two_roots", answer
+    expected = sorted([r1, r2], reverse=True)
+    for found, root in zip(answer["result"]["roots"], expected, strict=True):
+        assert abs(found - root) <= 1e-9 * largest, (answer, expected)
+
+
+# --- клиент: отрицательные числа, кодировка консоли, сетевые ошибки -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["quadratic", "1", "-1e-3", "0"],
+            "D = 1e-06 > 0, два корня: x1 = 0.001, x2 = 0",
+        ),
+        # -0,5·x² − 1,5·x + 5 = 0: запятая и число без нуля перед запятой
+        (
+            ["quadratic", "-,5", "-1,5", "5"],
+            "D = 12.25 > 0, два корня: x1 = 2, x2 = -5",
+        ),
+    ],
+    ids=["exponent", "comma"],
+)
+def test_cli_negative_numbers_without_double_dash(launch, server, args, expected):
+    # argparse принял бы «-1e-3» и «-1,5» за флаги: код 2 и английская ошибка.
+    client = run_client(launch, server.port, *args)
+    assert client.wait_exit() == 0, client.stderr
+    assert client.stdout == expected + "\n"
+
+
+@pytest.mark.parametrize("encoding", ["cp1251", "cp866"])
+def test_menu_survives_a_console_without_unicode(launch, server, encoding):
+    # В меню есть «²», в ответе на 0·x² + 0·x + 5 — «≠»; в cp1251 и cp866 их нет.
+    client = launch(
+        [PYTHON, CLIENT, "--host", "127.0.0.1", "--port", str(server.port)],
+        env=program_env(PYTHONIOENCODING=encoding),
+    )
+    for line in ["2", "0", "0", "5", "0"]:
+        client.write_line(line)
+    assert client.wait_exit() == 0, client.stderr
+    assert "c ? 0" in client.stdout  # «≠» заменён на «?», а не уронил клиент
+    client.assert_no_traceback()
+
+
+def test_unknown_host_is_one_russian_line(launch):
+    client = launch(
+        [PYTHON, CLIENT, "--host", "nonexistent.invalid", "pythagoras", "3", "4"]
+    )
+    assert client.wait_exit() == 1
+    assert client.stderr == (
+        "Ошибка: нет связи с сервером nonexistent.invalid:5002: "
+        "не удалось найти адрес «nonexistent.invalid».\n"
+    )
+
+
+def test_connection_reset_is_one_russian_line(launch):
+    # «Сервер», который читает запрос и сбрасывает соединение (RST).
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]
+        client = run_client(launch, port, "pythagoras", "3", "4")
+        listener.settimeout(10)
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(10)
+            conn.recv(4096)
+            conn.setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+        assert client.wait_exit() == 1
+    assert client.stderr == (
+        f"Ошибка: нет связи с сервером 127.0.0.1:{port}: сервер оборвал соединение.\n"
+    )
+
+
+# --- враждебный ввод (hypothesis) ----------------------------------------------
+
+RUSSIAN = re.compile(r"[а-яё]", re.IGNORECASE)
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def ask_and_check_still_serving(port: int, line: bytes) -> list[dict]:
+    """Шлёт строку, возвращает ответы на неё, затем проверяет, что сервер
+    выполняет правильный запрос (в том же соединении, если оно не закрыто)."""
+    wire = Wire(port)
+    try:
+        wire.send(line + b"\n")
+        answers = [wire.response()]
+        if len(line) > MAX_LINE_BYTES:
+            assert wire.closed_by_server()
+            wire.close()
+            wire = Wire(port)
+        wire.request("pythagoras", [3, 4])
+        assert wire.response()["text"] == "Гипотенуза: c = 5"
+        return answers
+    finally:
+        wire.close()
+
+
+def assert_russian_error(answer: dict) -> None:
+    assert set(answer) == {"ok", "error"} and answer["ok"] is False, answer
+    assert RUSSIAN.search(answer["error"]), answer
+
+
+@pytest.mark.fuzz
+@given(line=st.binary(max_size=2 * MAX_LINE_BYTES).map(lambda b: b.replace(b"\n", b"")))
+def test_property_random_bytes_get_russian_error(shared_server, line):
+    for answer in ask_and_check_still_serving(shared_server.port, line):
+        assert_russian_error(answer)
+
+
+@pytest.mark.fuzz
+@given(value=json_values)
+def test_property_random_json_gets_russian_error(shared_server, value):
+    line = json.dumps(value).encode()
+    for answer in ask_and_check_still_serving(shared_server.port, line):
+        assert_russian_error(answer)
+
+
+numbers_and_junk = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    json_values,
+)
+
+
+@pytest.mark.fuzz
+@given(
+    op=st.sampled_from(["pythagoras", "quadratic", "trapezoid", "parallelogram", "x"]),
+    args=st.lists(numbers_and_junk, max_size=4),
+)
+def test_property_any_arguments_get_an_answer(shared_server, op, args):
+    # Правильный запрос тоже может получиться: тогда ответ — ok и текст.
+    line = json.dumps({"op": op, "args": args}).encode()
+    for answer in ask_and_check_still_serving(shared_server.port, line):
+        if answer["ok"]:
+            assert isinstance(answer["text"], str) and answer["result"], answer
+        else:
+            assert_russian_error(answer)
+
+
+@pytest.mark.fuzz
+@given(
+    literal=st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e999"]),
+    depth=st.integers(min_value=0, max_value=600),
+    where=st.sampled_from(["args", "op", "top"]),
+)
+def test_property_nan_infinity_and_deep_nesting(shared_server, literal, depth, where):
+    nested = b"[" * depth + literal + b"]" * depth
+    line = {
+        "args": b'{"op": "pythagoras", "args": [' + nested + b", 4]}",
+        "op": b'{"op": ' + nested + b', "args": [3, 4]}',
+        "top": nested,
+    }[where]
+    for answer in ask_and_check_still_serving(shared_server.port, line):
+        assert_russian_error(answer)

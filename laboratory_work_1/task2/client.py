@@ -8,6 +8,9 @@
 * без операции — меню: выбрать номер операции, ввести параметры, увидеть
   ответ, и так сколько угодно раз, пока не выбран «0. Выход» (или Ctrl+D, Ctrl+C).
 
+Отрицательные числа пишутся как есть, и в экспоненциальной записи, и с запятой:
+`client.py quadratic 1 -1e-3 -2,5`.
+
 Число, которое нельзя прочитать («abc», «nan»), клиент не отправляет: в меню
 переспрашивает, в командной строке завершается с ошибкой. Остальное (длина
 меньше нуля, переполнение) проверяет сервер — он не доверяет клиентам.
@@ -19,8 +22,10 @@
 """
 
 import argparse
+import errno
 import json
 import math
+import re
 import socket
 import sys
 
@@ -52,6 +57,8 @@ OPERATIONS = {
 }
 # Номер пункта меню -> операция: "1" -> "pythagoras" и так далее.
 MENU = {str(number): op for number, op in enumerate(OPERATIONS, start=1)}
+# Аргумент командной строки, похожий на отрицательное число: «-3», «-1e-3», «-,5».
+NEGATIVE_NUMBER = re.compile(r"-[0-9.,]")
 
 
 class ServiceError(Exception):
@@ -96,18 +103,28 @@ def parse_number(text: str) -> float:
     try:
         number = float(text.strip().replace(",", "."))
     except ValueError:
-        raise ValueError(f"«{text}» — не число") from None
+        raise ValueError(f"«{text.strip()}» — не число") from None
     if not math.isfinite(number):
-        raise ValueError(f"«{text}» — не конечное число")
+        raise ValueError(f"«{text.strip()}» — не конечное число")
     return number
 
 
-def describe(error: OSError) -> str:
+def describe(error: OSError, host: str) -> str:
     """Короткое объяснение сетевой ошибки по-русски."""
     if isinstance(error, ConnectionRefusedError):
         return "сервер не запущен или порт закрыт"
     if isinstance(error, TimeoutError):
         return "сервер не отвечает"
+    if isinstance(error, socket.gaierror):  # getaddrinfo не нашёл такого имени
+        return f"не удалось найти адрес «{host}»"
+    if isinstance(error, (ConnectionResetError, ConnectionAbortedError)):
+        return "сервер оборвал соединение"
+    if isinstance(error, BrokenPipeError):
+        return "сервер закрыл соединение"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "сеть или компьютер сервера недоступны"
+    # Остальное — редкость; текст системы (или наш, как «сервер закрыл
+    # соединение, не ответив») лучше, чем ничего.
     return error.strerror or str(error)
 
 
@@ -184,7 +201,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Клиент математического сервиса. Без операции показывает меню.",
         epilog="Пример: client.py --port 5002 quadratic 1 -3 2 "
-        "(--host и --port — до операции).",
+        "(--host и --port — до операции). Отрицательные числа пишутся как есть: "
+        "-3, -1e-3, -2,5.",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="адрес сервера (по умолчанию %(default)s)"
@@ -203,8 +221,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def protect_negative_numbers(argv: list[str]) -> list[str]:
+    """Пробел перед отрицательными числами, чтобы argparse не счёл их флагами.
+
+    Флагом argparse считает всё, что начинается с «-», кроме чисел вида -3 и -2.5:
+    «-1e-3» и «-2,5» он принял бы за неизвестные флаги. « -1e-3» с пробелом —
+    обычное значение, а parse_number пробелы по краям всё равно срезает.
+    """
+    return [" " + arg if NEGATIVE_NUMBER.match(arg) else arg for arg in argv]
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    # Консоль Windows бывает в cp1251 или cp866, где нет «≠» и «²»: такой символ
+    # печатается как «?», а не роняет программу с UnicodeEncodeError.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
+    args = parse_args(protect_negative_numbers(sys.argv[1:] if argv is None else argv))
     try:
         if args.op is None:
             return run_menu(args.host, args.port)
@@ -216,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except OSError as error:
         print(
-            f"Ошибка: нет связи с сервером {args.host}:{args.port}: {describe(error)}.",
+            f"Ошибка: нет связи с сервером {args.host}:{args.port}: "
+            f"{describe(error, args.host)}.",
             file=sys.stderr,
         )
         return 1

@@ -41,18 +41,24 @@
 операция, не столько параметров, параметр не число (или NaN, бесконечность),
 длина меньше или равна нулю, результат не помещается в float — на всё это
 приходит {"ok": false, "error": …}, и соединение продолжает работать.
-Только строку длиннее MAX_LINE_BYTES сервер не читает до конца: отвечает
-ошибкой и закрывает соединение, иначе клиент мог бы заставить его копить
-байты без предела.
+
+Пределы. В трёх случаях сервер отвечает ошибкой и сразу закрывает соединение:
+
+* строка длиннее MAX_LINE_BYTES байт — иначе клиент заставил бы сервер копить
+  байты без предела;
+* строка не пришла целиком за --request-timeout секунд от своего первого
+  байта — иначе клиент, присылающий по байту в секунду, держал бы поток вечно;
+* уже открыто --max-clients соединений — ответ «сервер занят: …» (или система
+  не дала потока — «сервер перегружен: …»): каждое соединение стоит потока,
+  памяти и дескриптора файла.
 
 Соединения. Каждое соединение обслуживает свой поток (threading), поэтому
 клиент, который подключился и молчит посреди строки, не задерживает других.
-Поток-демон не мешает остановить сервер по Ctrl+C. Чтобы молчащий клиент
-не держал свой поток вечно, у сокета соединения есть таймаут: если за
---idle-timeout секунд (по умолчанию IDLE_TIMEOUT_SECONDS) не пришло ни байта,
-сервер закрывает соединение. Сбой самого accept (например, у процесса
-кончились дескрипторы файлов) сервер тоже переживает: предупреждение в логе,
-короткая пауза, и приём продолжается.
+Поток-демон не мешает остановить сервер по Ctrl+C. Молчать между запросами
+можно --idle-timeout секунд (по умолчанию IDLE_TIMEOUT_SECONDS), потом сервер
+молча закрывает соединение. Сбой самого accept (например, у процесса кончились
+дескрипторы файлов) сервер тоже переживает: предупреждение в логе (не чаще раза
+в ACCEPT_ERROR_LOG_INTERVAL секунд), короткая пауза, и приём продолжается.
 """
 
 import argparse
@@ -75,12 +81,25 @@ RECV_CHUNK = 4096
 # Сколько значащих цифр показывать в ответе: достаточно для точных данных
 # и прячет шум двоичной арифметики (0.1 + 0.2 = 0.30000000000000004).
 SIGNIFICANT_DIGITS = 10
-# Сколько секунд клиент может молчать, прежде чем сервер закроет соединение
-# (значение --idle-timeout по умолчанию).
+# Сколько секунд можно молчать между запросами (--idle-timeout по умолчанию).
 IDLE_TIMEOUT_SECONDS = 300.0
+# За сколько секунд строка запроса должна прийти целиком, считая от её первого
+# байта (--request-timeout по умолчанию): запрос — одна строка, его не набирают
+# по букве, а клиенту, который шлёт по байту в секунду, поток не положен.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# Сколько соединений обслуживать одновременно (--max-clients по умолчанию):
+# каждое — поток со своим стеком и дескриптор файла; 100 — меньше обычного
+# предела в 1024 дескриптора на процесс в Linux.
+MAX_CLIENTS = 100
+# accept ждёт не дольше тика и возвращается в Python: на Windows блокирующий
+# accept не прерывается Ctrl+C, а так KeyboardInterrupt придёт на следующем тике.
+ACCEPT_TICK = 0.5
 # Пауза после сбоя accept: пока дескрипторов нет, повторять accept без паузы —
-# значит крутить процессор впустую и засыпать лог одинаковыми строками.
+# значит крутить процессор впустую.
 ACCEPT_PAUSE_SECONDS = 0.1
+# О сбоях accept пишем в лог не чаще раза в столько секунд: сбой повторяется
+# на каждой попытке, и лог иначе наполнился бы одинаковыми строками.
+ACCEPT_ERROR_LOG_INTERVAL = 10.0
 
 log = logging.getLogger("task2.server")
 
@@ -89,8 +108,9 @@ class RequestError(Exception):
     """Запрос нельзя выполнить; текст исключения уходит клиенту в поле "error"."""
 
 
-class LineTooLong(Exception):
-    """Строка длиннее MAX_LINE_BYTES: дальше соединение не читаем."""
+class LineRejected(Exception):
+    """Строку дальше не читаем (слишком длинная или слишком медленная): ответить
+    ошибкой с текстом исключения и закрыть соединение."""
 
 
 def format_number(value: float) -> str:
@@ -122,12 +142,46 @@ def linear(b: float, c: float) -> tuple[dict, str]:
     return {"case": "no_solutions", "roots": []}, "a = b = 0, c ≠ 0: решений нет"
 
 
+def scale(a: float, b: float, c: float) -> tuple[float, float, float, int]:
+    """Делит коэффициенты на 2**shift так, чтобы наибольший по модулю стал
+    от 0.5 до 1; возвращает (a, b, c, shift).
+
+    Корни от этого не меняются, зато b² и 4ac уже не переполнятся и не пропадут
+    в ноль. Делим на степень двойки, потому что это деление точное: меняется
+    только порядок числа, а не его цифры.
+    """
+    _, shift = math.frexp(max(abs(a), abs(b), abs(c)))  # x = m · 2**shift
+    return math.ldexp(a, -shift), math.ldexp(b, -shift), math.ldexp(c, -shift), shift
+
+
+def unscaled(discriminant: float, shift: int) -> float | None:
+    """Дискриминант исходного уравнения; None — если он не помещается в float.
+
+    b² и 4ac — произведения двух коэффициентов, поэтому D исходного уравнения
+    в (2**shift)² раз больше масштабированного.
+    """
+    try:
+        value = math.ldexp(discriminant, 2 * shift)
+    except OverflowError:  # ldexp не возвращает inf, а бросает исключение
+        return None
+    if discriminant != 0 and abs(value) < sys.float_info.min:
+        return None  # пропал в ноль или потерял значащие цифры
+    return value
+
+
 def quadratic(a: float, b: float, c: float) -> tuple[dict, str]:
     """Корни уравнения a·x² + b·x + c = 0 во всех случаях, включая a = 0."""
     if a == 0:
         return linear(b, c)
+    a, b, c, shift = scale(a, b, c)
+    if a == 0:  # a меньше наибольшего коэффициента в 10³²³ раз и пропал при делении
+        raise RequestError(
+            "коэффициенты различаются больше чем в 10^323 раз: такое уравнение "
+            "в float не решить"
+        )
     discriminant = b * b - 4 * a * c
-    d = format_number(discriminant)
+    shown = unscaled(discriminant, shift)
+    d = "D" if shown is None else f"D = {format_number(shown)}"
     if discriminant > 0:
         # Школьная формула (-b ± √D) / 2a теряет точность, когда b² много больше 4ac:
         # в одном из корней вычитаются почти равные числа. Поэтому складываем только
@@ -136,15 +190,14 @@ def quadratic(a: float, b: float, c: float) -> tuple[dict, str]:
         q = -(b + math.copysign(math.sqrt(discriminant), b)) / 2
         x1, x2 = sorted((q / a, c / q), reverse=True)
         return (
-            {"case": "two_roots", "discriminant": discriminant, "roots": [x1, x2]},
-            f"D = {d} > 0, два корня: "
-            f"x1 = {format_number(x1)}, x2 = {format_number(x2)}",
+            {"case": "two_roots", "discriminant": shown, "roots": [x1, x2]},
+            f"{d} > 0, два корня: x1 = {format_number(x1)}, x2 = {format_number(x2)}",
         )
     if discriminant == 0:
         x = -b / (2 * a)
         return (
-            {"case": "one_root", "discriminant": discriminant, "roots": [x]},
-            f"D = 0, один корень: x = {format_number(x)}",
+            {"case": "one_root", "discriminant": shown, "roots": [x]},
+            f"{d}, один корень: x = {format_number(x)}",
         )
     real = -b / (2 * a)
     imaginary = math.sqrt(-discriminant) / (2 * abs(a))
@@ -152,23 +205,34 @@ def quadratic(a: float, b: float, c: float) -> tuple[dict, str]:
     return (
         {
             "case": "complex_roots",
-            "discriminant": discriminant,
+            "discriminant": shown,
             "roots": [{"re": real, "im": imaginary}, {"re": real, "im": -imaginary}],
         },
-        f"D = {d} < 0, действительных корней нет; комплексные корни: "
+        f"{d} < 0, действительных корней нет; комплексные корни: "
         f"x1 = {re} + {im}i, x2 = {re} - {im}i",
     )
 
 
+def area_or_error(area: float) -> float:
+    """Площадь фигуры с положительными длинами — не ноль; ноль значит, что
+    настоящая площадь меньше самого маленького float."""
+    if area == 0:
+        raise RequestError("числа слишком малы: площадь меньше наименьшего float")
+    return area
+
+
 def trapezoid(a: float, b: float, h: float) -> tuple[dict, str]:
     """Площадь трапеции с основаниями a, b и высотой h."""
-    area = (a + b) / 2 * h
+    # Средняя линия (a + b) / 2, но без суммы a + b: она переполнилась бы
+    # при a = b = 1e308, хотя сама средняя линия помещается в float.
+    middle = a + (b - a) / 2
+    area = area_or_error(middle * h)
     return {"area": area}, f"Площадь трапеции: S = {format_number(area)}"
 
 
 def parallelogram(a: float, h: float) -> tuple[dict, str]:
     """Площадь параллелограмма с основанием a и высотой h."""
-    area = a * h
+    area = area_or_error(a * h)
     return {"area": area}, f"Площадь параллелограмма: S = {format_number(area)}"
 
 
@@ -239,10 +303,10 @@ def handle_request(line: bytes) -> dict:
     try:
         op, args = parse_request(line)
         numbers = check_arguments(op, args)
+        function = OPERATIONS[op][0]
+        result, text = function(*numbers)
     except RequestError as error:
         return {"ok": False, "error": str(error)}
-    function = OPERATIONS[op][0]
-    result, text = function(*numbers)
     return {"ok": True, "result": result, "text": text}
 
 
@@ -251,7 +315,7 @@ def encode_response(response: dict) -> bytes:
     try:
         # В JSON нет бесконечности и NaN: allow_nan=False превращает их в ValueError.
         # Так ловится любое переполнение в вычислениях, например
-        # (1e308 + 1e308) / 2 у трапеции.
+        # площадь 1e308 · 2 у трапеции.
         text = json.dumps(response, ensure_ascii=False, allow_nan=False)
     except ValueError:
         text = json.dumps(
@@ -265,52 +329,79 @@ def encode_response(response: dict) -> bytes:
 
 
 class LineReader:
-    """Режет поток байтов из сокета на строки по переводу строки."""
+    """Режет поток байтов из сокета на строки по переводу строки и следит
+    за сроками: тишина между строками — idle_timeout, одна строка целиком —
+    request_timeout от её первого байта."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(
+        self, sock: socket.socket, idle_timeout: float, request_timeout: float
+    ) -> None:
         self.sock = sock
+        self.idle_timeout = idle_timeout
+        self.request_timeout = request_timeout
         self.buffer = b""  # байты, пришедшие после последней отданной строки
+        self.line_started = 0.0  # когда пришёл первый байт строки в буфере
+
+    def wait_limit(self) -> float:
+        """Сколько секунд ждать следующего recv."""
+        if not self.buffer:
+            return self.idle_timeout  # строка ещё не началась: ждём тишину
+        left = self.line_started + self.request_timeout - time.monotonic()
+        if left <= 0:
+            # Срок строки истёк, даже если байты всё ещё капают по одному.
+            raise LineRejected(
+                f"строка запроса не пришла целиком за {self.request_timeout:g} с; "
+                "соединение закрыто"
+            )
+        return left
 
     def read_line(self) -> bytes | None:
         """Следующая строка без перевода строки; None — клиент закрыл соединение."""
         # recv отдаёт столько байт, сколько уже пришло: полстроки, строку или три.
         while b"\n" not in self.buffer:
             if len(self.buffer) > MAX_LINE_BYTES:
-                raise LineTooLong
-            chunk = self.sock.recv(RECV_CHUNK)
+                raise LineRejected(
+                    f"строка запроса длиннее {MAX_LINE_BYTES} байт; соединение закрыто"
+                )
+            self.sock.settimeout(self.wait_limit())
+            try:
+                chunk = self.sock.recv(RECV_CHUNK)
+            except TimeoutError:
+                if self.buffer:
+                    continue  # посреди строки: wait_limit скажет, что срок истёк
+                raise  # тишина между запросами
             if not chunk:
                 return None  # хвост без b"\n" — не законченный запрос, его не выполняем
+            if not self.buffer:
+                self.line_started = time.monotonic()
             self.buffer += chunk
         line, _, self.buffer = self.buffer.partition(b"\n")
+        # Остаток буфера — начало следующей строки: её срок идёт с этой минуты.
+        self.line_started = time.monotonic()
         if len(line) > MAX_LINE_BYTES:
-            raise LineTooLong
+            raise LineRejected(
+                f"строка запроса длиннее {MAX_LINE_BYTES} байт; соединение закрыто"
+            )
         return line
 
 
 def serve_connection(
-    conn: socket.socket, address: tuple[str, int], idle_timeout: float
+    conn: socket.socket, peer: str, idle_timeout: float, request_timeout: float
 ) -> None:
     """Обслуживает одно соединение: запрос за запросом, пока клиент не уйдёт."""
-    peer = f"{address[0]}:{address[1]}"
-    log.info("Подключился %s", peer)
     with conn:
         try:
-            # recv и sendall ждут не дольше idle_timeout, потом бросают TimeoutError.
-            conn.settimeout(idle_timeout)
             # Ответы маленькие; без алгоритма Нейгла второй ответ подряд
             # не ждёт, пока клиент подтвердит получение первого.
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            reader = LineReader(conn)
+            reader = LineReader(conn, idle_timeout, request_timeout)
             while True:
                 try:
                     line = reader.read_line()
-                except LineTooLong:
-                    error = (
-                        f"строка запроса длиннее {MAX_LINE_BYTES} байт; "
-                        "соединение закрыто"
-                    )
-                    conn.sendall(encode_response({"ok": False, "error": error}))
-                    log.warning("%s: %s", peer, error)
+                except LineRejected as rejected:
+                    conn.settimeout(idle_timeout)
+                    conn.sendall(encode_response({"ok": False, "error": str(rejected)}))
+                    log.warning("%s: %s", peer, rejected)
                     break
                 if line is None:
                     break
@@ -321,6 +412,8 @@ def serve_connection(
                     line.decode("utf-8", errors="replace"),
                     reply.decode("utf-8").rstrip(),
                 )
+                # sendall ждёт, пока клиент читает ответы, но не дольше idle_timeout.
+                conn.settimeout(idle_timeout)
                 conn.sendall(reply)
         except TimeoutError:
             # TimeoutError — подкласс OSError, поэтому этот except стоит первым.
@@ -328,25 +421,111 @@ def serve_connection(
         except OSError as error:
             # Клиент оборвал соединение (ConnectionResetError, BrokenPipeError).
             log.warning("%s: соединение оборвано: %s", peer, error)
+
+
+def connection_thread(
+    conn: socket.socket,
+    peer: str,
+    slots: threading.BoundedSemaphore,
+    args: argparse.Namespace,
+) -> None:
+    """Тело потока соединения: обслужить и при любом исходе вернуть место."""
+    log.info("Подключился %s", peer)
+    try:
+        serve_connection(conn, peer, args.idle_timeout, args.request_timeout)
+    finally:
+        slots.release()  # до строки «Отключился»: по ней видно, что место свободно
     log.info("Отключился %s", peer)
 
 
-def serve(listener: socket.socket, idle_timeout: float) -> None:
+def refuse(conn: socket.socket, peer: str, error: str) -> None:
+    """Отвечает одной строкой-ошибкой и закрывает соединение, не заводя потока."""
+    with conn:
+        # Главный поток не ждёт ни одного клиента: сокет неблокирующий.
+        conn.setblocking(False)
+        try:
+            # Если запрос уже пришёл, прочитаем его: закрытие сокета с непрочитанными
+            # байтами посылает клиенту RST, и ответ до него может не дойти.
+            conn.recv(MAX_LINE_BYTES + 1)
+        except OSError:
+            pass  # ничего не пришло (BlockingIOError) или клиент уже ушёл
+        try:
+            # Новый сокет пуст, и одна короткая строка в его буфер помещается сразу.
+            conn.sendall(encode_response({"ok": False, "error": error}))
+        except OSError:
+            pass
+    log.warning("%s: отказ: %s", peer, error)
+
+
+def start_connection(
+    conn: socket.socket,
+    address: tuple[str, int],
+    slots: threading.BoundedSemaphore,
+    args: argparse.Namespace,
+) -> None:
+    """Отдаёт соединение новому потоку, если для него есть место и поток."""
+    peer = f"{address[0]}:{address[1]}"
+    if not slots.acquire(blocking=False):
+        refuse(
+            conn,
+            peer,
+            f"сервер занят: уже {args.max_clients} соединений; попробуйте позже",
+        )
+        return
+    # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
+    thread = threading.Thread(
+        target=connection_thread, args=(conn, peer, slots, args), daemon=True
+    )
+    try:
+        thread.start()
+    except RuntimeError:  # «can't start new thread»: система не дала потока
+        slots.release()
+        refuse(conn, peer, "сервер перегружен: не удалось запустить поток")
+
+
+class AcceptFailures:
+    """Сбои accept подряд: первый — в лог, дальше не чаще раза
+    в ACCEPT_ERROR_LOG_INTERVAL секунд; о конце сбоев — одна строка."""
+
+    def __init__(self) -> None:
+        self.count = 0  # сколько сбоев подряд
+        self.logged_at = -math.inf  # когда последний раз писали о сбое в лог
+
+    def failed(self, error: OSError) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if now - self.logged_at >= ACCEPT_ERROR_LOG_INTERVAL:
+            log.warning("Не удалось принять соединение: %s", error)
+            self.logged_at = now
+
+    def succeeded(self) -> None:
+        if self.count:
+            log.info(
+                "Приём соединений восстановлен; сбоев accept подряд: %d", self.count
+            )
+            self.count = 0
+
+
+def serve(listener: socket.socket, args: argparse.Namespace) -> None:
     """Принимает соединения и отдаёт каждое своему потоку."""
+    # Семафор — счётчик свободных мест: поток соединения занимает место
+    # и возвращает его, когда заканчивается.
+    slots = threading.BoundedSemaphore(args.max_clients)
+    failures = AcceptFailures()
     while True:
         try:
             conn, address = listener.accept()
+        except TimeoutError:
+            continue  # тик: никто не подключился, а Ctrl+C успел сработать
         except OSError as error:
             # Например, EMFILE: у процесса кончились дескрипторы. Это беда одного
             # accept, а не сервера: соединение подождёт в очереди, пока какое-то
             # из открытых закроется и освободит дескриптор.
-            log.warning("Не удалось принять соединение: %s", error)
+            failures.failed(error)
             time.sleep(ACCEPT_PAUSE_SECONDS)
             continue
-        # daemon=True: на Ctrl+C сервер не ждёт, пока договорят все клиенты.
-        threading.Thread(
-            target=serve_connection, args=(conn, address, idle_timeout), daemon=True
-        ).start()
+        failures.succeeded()
+        start_connection(conn, address, slots, args)
 
 
 def port_number(text: str) -> int:
@@ -367,6 +546,14 @@ def timeout_seconds(text: str) -> float:
             "нужно число секунд больше нуля и не больше 86400"
         )
     return seconds
+
+
+def client_count(text: str) -> int:
+    """Тип для argparse: сколько соединений одновременно, от 1 до 100000."""
+    count = int(text)
+    if not 1 <= count <= 100_000:
+        raise argparse.ArgumentTypeError("нужно целое число от 1 до 100000")
+    return count
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -390,8 +577,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=timeout_seconds,
         default=IDLE_TIMEOUT_SECONDS,
         metavar="SECONDS",
-        help="через сколько секунд тишины закрывать соединение "
+        help="через сколько секунд тишины между запросами закрывать соединение "
         "(по умолчанию %(default)g)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=timeout_seconds,
+        default=REQUEST_TIMEOUT_SECONDS,
+        metavar="SECONDS",
+        help="за сколько секунд от первого байта строка запроса должна прийти "
+        "целиком (по умолчанию %(default)g)",
+    )
+    parser.add_argument(
+        "--max-clients",
+        type=client_count,
+        default=MAX_CLIENTS,
+        metavar="N",
+        help="сколько соединений обслуживать одновременно; следующим — ошибка "
+        "«сервер занят» (по умолчанию %(default)s)",
     )
     return parser.parse_args(argv)
 
@@ -426,11 +629,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    listener.settimeout(ACCEPT_TICK)
     with listener:
         host, port = listener.getsockname()
         log.info("Сервер слушает %s:%d", host, port)
         try:
-            serve(listener, args.idle_timeout)
+            serve(listener, args)
         except KeyboardInterrupt:
             log.info("Сервер остановлен.")
     return 0
