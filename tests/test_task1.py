@@ -8,7 +8,7 @@ import socket
 import time
 
 import pytest
-from support import PYTHON, lab_program, start_server, wait_until
+from support import PYTHON, lab_program, program_env, start_server, wait_until
 
 CLIENT = lab_program("task1", "client.py")
 SERVER = lab_program("task1", "server.py")
@@ -196,3 +196,68 @@ def test_client_rejects_bad_options(launch, option):
     assert client.wait_exit() == 2
     assert "usage:" in client.stderr
     client.assert_no_traceback()
+
+
+# --- Сбои сети: одна строка по-русски, без английского текста от системы ------
+
+
+def test_client_unknown_host_is_one_russian_line(launch):
+    client = launch(
+        [PYTHON, CLIENT, "--host", "no-such-host.invalid", "--timeout", "0.2"]
+    )
+    assert client.wait_exit() == 1
+    assert client.stderr == (
+        "Ошибка: не удалось связаться с no-such-host.invalid:5001: "
+        "имя хоста не найдено (нет такого имени или недоступен DNS).\n"
+    )
+    assert client.stdout == ""
+
+
+def test_client_broadcast_address_is_one_russian_line(launch):
+    # Отправка на широковещательный адрес без SO_BROADCAST запрещена:
+    # PermissionError (EACCES), на Windows — WSAEACCES.
+    client = launch([PYTHON, CLIENT, "--host", "255.255.255.255", "--timeout", "0.2"])
+    assert client.wait_exit() == 1
+    lines = client.stderr.splitlines()
+    assert len(lines) == 1, client.stderr
+    assert lines[0].startswith("Ошибка: не удалось связаться с 255.255.255.255:5001: ")
+    assert "Permission denied" not in lines[0]
+    client.assert_no_traceback()
+
+
+def test_server_unknown_host_is_one_russian_line(launch):
+    server = launch([PYTHON, SERVER, "--host", "no-such-host.invalid", "--port", "0"])
+    assert server.wait_exit() == 1
+    assert server.stderr == (
+        "Ошибка: не удалось занять no-such-host.invalid:0: "
+        "имя хоста не найдено (нет такого имени или недоступен DNS).\n"
+    )
+
+
+def test_server_foreign_address_is_one_russian_line(launch):
+    # 192.0.2.1 — адрес для документации (RFC 5737), у нашей машины его нет.
+    server = launch([PYTHON, SERVER, "--host", "192.0.2.1", "--port", "0"])
+    assert server.wait_exit() == 1
+    assert server.stderr == (
+        "Ошибка: не удалось занять 192.0.2.1:0: у этого компьютера нет такого адреса.\n"
+    )
+
+
+# --- Консоль не в UTF-8 (cp866 у cmd.exe, cp1251 при перенаправлении в файл) --
+
+
+def test_client_survives_console_without_the_reply_characters(launch, silent_server):
+    port = silent_server.getsockname()[1]
+    client = launch(
+        [PYTHON, CLIENT, "--port", str(port), "--timeout", "5"],
+        env=program_env(PYTHONIOENCODING="cp866", PYTHONUTF8="0"),
+    )
+    silent_server.settimeout(5)
+    _, address = silent_server.recvfrom(1024)
+    # «✓» и «�» (на месте байта 0xFF) в cp866 не записать.
+    silent_server.sendto("Hello, client ✓ ".encode() + b"\xff", address)
+    assert client.wait_exit() == 0, client.stderr
+    # Program читает вывод как UTF-8: сравниваем с тем, что получится из cp866.
+    shown = "Ответ сервера: Hello, client ? ?\n".encode("cp866")
+    assert client.stdout == shown.decode("utf-8", errors="replace")
+    assert client.stderr == ""

@@ -18,6 +18,7 @@ UDP не гарантирует доставку: наша датаграмма 
 """
 
 import argparse
+import errno
 import socket
 import sys
 
@@ -47,6 +48,18 @@ def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | Non
         except TimeoutError:
             continue
     return None
+
+
+def describe(error: OSError) -> str:
+    """Причина сбоя сети по-русски: текст ошибки от системы бывает английским."""
+    if isinstance(error, socket.gaierror):
+        return "имя хоста не найдено (нет такого имени или недоступен DNS)"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "нет маршрута до этого адреса"
+    if error.errno == errno.EACCES:
+        return "система запретила отправку (например, на широковещательный адрес)"
+    # Редкий случай — имя кода ошибки: по нему легко найти описание.
+    return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"
 
 
 def port_number(text: str) -> int:
@@ -108,6 +121,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Символ, которого нет в кодировке консоли (cp866, cp1251), станет «?»,
+    # а не UnicodeEncodeError: ответ сервера может содержать что угодно.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
     server = f"{args.host}:{args.port}"
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -124,9 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except OSError as error:
-        # Например, имя хоста не найдено.
         print(
-            f"Ошибка: не удалось связаться с {server}: {error.strerror or error}.",
+            f"Ошибка: не удалось связаться с {server}: {describe(error)}.",
             file=sys.stderr,
         )
         return 1

@@ -35,6 +35,9 @@ DEFAULT_PORT = 5001
 MAX_DATAGRAM = 1024
 # Ответ сервера на каждую датаграмму.
 REPLY = "Hello, client"
+# recvfrom ждёт датаграмму не дольше тика и возвращается в Python: на Windows
+# Ctrl+C не прерывает блокирующий recvfrom и сработает только после него.
+TICK_SECONDS = 0.5
 
 log = logging.getLogger("task1.server")
 
@@ -54,16 +57,38 @@ def handle_datagram(data: bytes, sender: tuple[str, int]) -> bytes | None:
 
 def serve(sock: socket.socket) -> None:
     """Бесконечный цикл: принять датаграмму, записать в лог, ответить отправителю."""
+    sock.settimeout(TICK_SECONDS)
     while True:
         try:
             data, sender = sock.recvfrom(MAX_DATAGRAM + 1)
             reply = handle_datagram(data, sender)
             if reply is not None:
                 sock.sendto(reply, sender)
+        except TimeoutError:
+            continue  # просто тик: датаграмм не было, а Ctrl+C успеет сработать
         except OSError as error:
             # Беда одной датаграммы, а не сервера: например, Windows так сообщает
             # о слишком длинной датаграмме или о том, что прошлый ответ не дошёл.
-            log.warning("Сбой при обмене датаграммой: %s", error)
+            log.warning("Сбой при обмене датаграммой: %s", describe(error))
+
+
+def describe(error: OSError) -> str:
+    """Причина сбоя по-русски: текст ошибки от системы бывает английским."""
+    if isinstance(error, socket.gaierror):
+        return "имя хоста не найдено (нет такого имени или недоступен DNS)"
+    if error.errno == errno.EADDRINUSE:
+        return "порт уже занят"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return "у этого компьютера нет такого адреса"
+    if error.errno == errno.EACCES:
+        return "нет прав занять этот порт"
+    if error.errno == errno.EMSGSIZE:
+        return "датаграмма длиннее буфера приёма"
+    if isinstance(error, ConnectionResetError):
+        # Windows: прошлый ответ вернулся ICMP «порт недоступен» — клиент ушёл.
+        return "прошлый ответ не доставлен: клиент уже закрыл порт"
+    # Редкий случай — имя кода ошибки: по нему легко найти описание.
+    return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"
 
 
 def port_number(text: str) -> int:
@@ -106,13 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         sock.bind((args.host, args.port))
     except OSError as error:
         sock.close()
-        reason = (
-            "порт уже занят"
-            if error.errno == errno.EADDRINUSE
-            else (error.strerror or error)
-        )
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.",
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {describe(error)}.",
             file=sys.stderr,
         )
         return 1
