@@ -138,8 +138,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     with sock:
         host, port = sock.getsockname()
-        log.info("Сервер слушает %s:%d (UDP)", host, port)
         try:
+            # Ctrl+C сразу после первой строки — тоже штатная остановка.
+            log.info("Сервер слушает %s:%d (UDP)", host, port)
             serve(sock)
         except KeyboardInterrupt:
             log.info("Сервер остановлен.")
