@@ -29,6 +29,8 @@ GREETING = "Hello, server"
 MAX_DATAGRAM = 1024
 # Наибольший --timeout, секунд.
 MAX_TIMEOUT = 3600.0
+# «Нет прав» у сокетов Windows — свой код, не EACCES (на Linux и macOS его нет).
+WSAEACCES = getattr(errno, "WSAEACCES", errno.EACCES)
 
 
 def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | None:
@@ -56,7 +58,7 @@ def describe(error: OSError) -> str:
         return "имя хоста не найдено (нет такого имени или недоступен DNS)"
     if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
         return "нет маршрута до этого адреса"
-    if error.errno == errno.EACCES:
+    if error.errno in (errno.EACCES, WSAEACCES):
         return "система запретила отправку (например, на широковещательный адрес)"
     # Редкий случай — имя кода ошибки: по нему легко найти описание.
     return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"

@@ -38,6 +38,8 @@ REPLY = "Hello, client"
 # recvfrom ждёт датаграмму не дольше тика и возвращается в Python: на Windows
 # Ctrl+C не прерывает блокирующий recvfrom и сработает только после него.
 TICK_SECONDS = 0.5
+# «Нет прав» у сокетов Windows — свой код, не EACCES (на Linux и macOS его нет).
+WSAEACCES = getattr(errno, "WSAEACCES", errno.EACCES)
 
 log = logging.getLogger("task1.server")
 
@@ -80,8 +82,8 @@ def describe(error: OSError) -> str:
         return "порт уже занят"
     if error.errno == errno.EADDRNOTAVAIL:
         return "у этого компьютера нет такого адреса"
-    if error.errno == errno.EACCES:
-        return "нет прав занять этот порт"
+    if error.errno in (errno.EACCES, WSAEACCES):
+        return "нет прав занять этот порт (или система его зарезервировала)"
     if error.errno == errno.EMSGSIZE:
         return "датаграмма длиннее буфера приёма"
     if isinstance(error, ConnectionResetError):
