@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import time
 
 import pytest
@@ -12,6 +13,11 @@ from support import PYTHON, lab_program, program_env, start_server, wait_until
 
 CLIENT = lab_program("task1", "client.py")
 SERVER = lab_program("task1", "server.py")
+
+not_on_windows = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="на Windows SIGINT одному процессу не послать (Ctrl+C — на всю консоль)",
+)
 
 
 def run_client(launch, port: int, *args: str):
@@ -154,6 +160,7 @@ def test_port_in_use_is_one_line_error(launch):
     assert server.stdout == ""
 
 
+@not_on_windows
 def test_ctrl_c_stops_server_cleanly(launch):
     server = start_server(launch, "task1")
     server.interrupt()
@@ -162,6 +169,7 @@ def test_ctrl_c_stops_server_cleanly(launch):
     server.assert_no_traceback()
 
 
+@not_on_windows
 def test_ctrl_c_while_client_waits(launch, silent_server):
     client = run_client(launch, silent_server.getsockname()[1], "--timeout", "5")
     silent_server.settimeout(5)
