@@ -64,6 +64,20 @@ def describe(error: OSError) -> str:
     return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"
 
 
+def host_name(text: str) -> str:
+    """Тип для argparse: имя хоста, которое socket сумеет перевести для DNS."""
+    # Имена не латиницей socket переводит кодеком IDNA («пример.рф» →
+    # «xn--e1afmkfd.xn--p1ai»); пустая или длиннее 63 символов часть имени
+    # там невозможна, и socket упал бы с TypeError — отсекаем заранее.
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(
+            "такого имени хоста не бывает: пустая или слишком длинная часть"
+        ) from None
+    return text
+
+
 def port_number(text: str) -> int:
     """Тип для argparse: номер порта 1–65535."""
     port = int(text)
@@ -97,7 +111,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ."
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="адрес сервера (по умолчанию %(default)s)"
+        "--host",
+        type=host_name,
+        default="127.0.0.1",
+        help="адрес сервера (по умолчанию %(default)s)",
     )
     parser.add_argument(
         "--port",
