@@ -56,6 +56,11 @@ def bench_command(out, *args: str) -> list:
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """Все крошечные прогоны разом; имя прогона → (папка отчёта, отчёт)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip(
+            "стенд берёт память, потоки и очереди сокетов из /proc, а процессор — "
+            "из модуля resource: это есть только на Linux"
+        )
     started = {}
     for name, (server, scenarios) in TINY_RUNS.items():
         out = tmp_path_factory.mktemp(name)
@@ -69,6 +74,7 @@ def tiny(tmp_path_factory):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
+                encoding="utf-8",
             ),
         )
     reports = {}
@@ -361,6 +367,9 @@ def test_server_table_gives_each_server_only_its_own_flags():
     assert servers.SERVERS["final"].exists and servers.SERVERS["asyncio"].exists
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="стенд импортирует resource — на Windows его нет"
+)
 def test_unknown_server_is_refused_with_the_list_of_known_ones(tmp_path):
     result = subprocess.run(
         bench_command(tmp_path, "--servers", "step9"),
@@ -368,6 +377,7 @@ def test_unknown_server_is_refused_with_the_list_of_known_ones(tmp_path):
         env=program_env(),
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=30,
     )
     assert result.returncode == 2
@@ -416,6 +426,10 @@ class Chatter:
         )
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="на Windows SIGINT одному процессу не послать (Ctrl+C — на всю консоль)",
+)
 def test_asyncio_reference_speaks_the_protocol(launch):
     server = launch(
         [

@@ -82,8 +82,13 @@ def pages(mkdocs_config) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("site")
+    # Вывод MkDocs — в UTF-8 на любой ОС (на Windows иначе cp1252).
     env = dict(
-        os.environ, NO_MKDOCS_2_WARNING="1", SITE_URL=SITE_URL, REPO_URL=REPO_URL
+        os.environ,
+        NO_MKDOCS_2_WARNING="1",
+        PYTHONIOENCODING="utf-8",
+        SITE_URL=SITE_URL,
+        REPO_URL=REPO_URL,
     )
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
@@ -91,6 +96,7 @@ def site(tmp_path_factory) -> tuple[Path, str]:
         env=env,
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=120,
     )
     log = result.stdout + result.stderr

@@ -34,6 +34,7 @@ def run_ruff(*args: str) -> subprocess.CompletedProcess:
         cwd=ROOT,
         capture_output=True,
         text=True,
+        encoding="utf-8",  # ruff пишет UTF-8 на любой ОС
         timeout=120,
     )
 

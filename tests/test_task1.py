@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import re
 import socket
+import sys
 import time
 
 import pytest
-from support import PYTHON, lab_program, start_server, wait_until
+from support import PYTHON, lab_program, program_env, start_server, wait_until
 
 CLIENT = lab_program("task1", "client.py")
 SERVER = lab_program("task1", "server.py")
+
+not_on_windows = pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="на Windows SIGINT одному процессу не послать (Ctrl+C — на всю консоль)",
+)
 
 
 def run_client(launch, port: int, *args: str):
@@ -128,9 +134,13 @@ def test_garbage_and_huge_datagrams_do_not_kill_server(launch):
     server.wait_for(
         r"Сообщение от 127\.0\.0\.1:\d+: '\ufffd\ufffd\ufffd \\nbad'", "stderr"
     )
-    server.wait_for(
-        r"WARNING 127\.0\.0\.1:\d+ прислал датаграмму длиннее 1024 байт", "stderr"
-    )
+    if sys.platform == "win32":
+        # Windows не отдаёт обрезанную датаграмму: recvfrom бросает WSAEMSGSIZE,
+        # и адрес отправителя теряется вместе с ней.
+        too_long = r"WARNING Сбой при обмене датаграммой: датаграмма длиннее буфера"
+    else:
+        too_long = r"WARNING 127\.0\.0\.1:\d+ прислал датаграмму длиннее 1024 байт"
+    server.wait_for(too_long, "stderr")
     client = run_client(launch, server.port)
     assert client.wait_exit() == 0
     assert client.stdout == "Ответ сервера: Hello, client\n"
@@ -154,6 +164,7 @@ def test_port_in_use_is_one_line_error(launch):
     assert server.stdout == ""
 
 
+@not_on_windows
 def test_ctrl_c_stops_server_cleanly(launch):
     server = start_server(launch, "task1")
     server.interrupt()
@@ -162,6 +173,7 @@ def test_ctrl_c_stops_server_cleanly(launch):
     server.assert_no_traceback()
 
 
+@not_on_windows
 def test_ctrl_c_while_client_waits(launch, silent_server):
     client = run_client(launch, silent_server.getsockname()[1], "--timeout", "5")
     silent_server.settimeout(5)
@@ -189,6 +201,8 @@ def test_help(launch, program):
         ["--timeout", "1e12"],
         ["--retries", "-1"],
         ["--port", "70000"],
+        ["--host", "ä" * 64 + ".ru"],  # часть имени длиннее 63 символов
+        ["--host", "сервер..рф"],  # пустая часть имени
     ],
 )
 def test_client_rejects_bad_options(launch, option):
@@ -196,3 +210,75 @@ def test_client_rejects_bad_options(launch, option):
     assert client.wait_exit() == 2
     assert "usage:" in client.stderr
     client.assert_no_traceback()
+
+
+# --- Сбои сети: одна строка по-русски, без английского текста от системы ------
+
+
+def test_client_unknown_host_is_one_russian_line(launch):
+    client = launch(
+        [PYTHON, CLIENT, "--host", "no-such-host.invalid", "--timeout", "0.2"]
+    )
+    assert client.wait_exit() == 1
+    assert client.stderr == (
+        "Ошибка: не удалось связаться с no-such-host.invalid:5001: "
+        "имя хоста не найдено (нет такого имени или недоступен DNS).\n"
+    )
+    assert client.stdout == ""
+
+
+def test_client_broadcast_address_is_one_russian_line(launch):
+    # Отправка на широковещательный адрес без SO_BROADCAST запрещена:
+    # PermissionError (EACCES), на Windows — WSAEACCES.
+    client = launch([PYTHON, CLIENT, "--host", "255.255.255.255", "--timeout", "0.2"])
+    assert client.wait_exit() == 1
+    lines = client.stderr.splitlines()
+    assert len(lines) == 1, client.stderr
+    assert lines[0].startswith("Ошибка: не удалось связаться с 255.255.255.255:5001: ")
+    assert "Permission denied" not in lines[0]
+    client.assert_no_traceback()
+
+
+def test_server_unknown_host_is_one_russian_line(launch):
+    server = launch([PYTHON, SERVER, "--host", "no-such-host.invalid", "--port", "0"])
+    assert server.wait_exit() == 1
+    assert server.stderr == (
+        "Ошибка: не удалось занять no-such-host.invalid:0: "
+        "имя хоста не найдено (нет такого имени или недоступен DNS).\n"
+    )
+
+
+def test_server_foreign_address_is_one_russian_line(launch):
+    # 192.0.2.1 — адрес для документации (RFC 5737), у нашей машины его нет.
+    server = launch([PYTHON, SERVER, "--host", "192.0.2.1", "--port", "0"])
+    assert server.wait_exit() == 1
+    assert server.stderr == (
+        "Ошибка: не удалось занять 192.0.2.1:0: у этого компьютера нет такого адреса.\n"
+    )
+
+
+# --- Консоль не в UTF-8 (cp866 у cmd.exe, cp1251 при перенаправлении в файл) --
+
+
+def test_client_survives_console_without_the_reply_characters(launch, silent_server):
+    port = silent_server.getsockname()[1]
+    client = launch(
+        [PYTHON, CLIENT, "--port", str(port), "--timeout", "5"],
+        env=program_env(PYTHONIOENCODING="cp866", PYTHONUTF8="0"),
+    )
+    silent_server.settimeout(5)
+    _, address = silent_server.recvfrom(1024)
+    # «✓» и «�» (на месте байта 0xFF) в cp866 не записать.
+    silent_server.sendto("Hello, client ✓ ".encode() + b"\xff", address)
+    assert client.wait_exit() == 0, client.stderr
+    # Program читает вывод как UTF-8: сравниваем с тем, что получится из cp866.
+    shown = "Ответ сервера: Hello, client ? ?\n".encode("cp866")
+    assert client.stdout == shown.decode("utf-8", errors="replace")
+    assert client.stderr == ""
+
+
+def test_server_rejects_a_host_name_dns_cannot_carry(launch):
+    server = launch([PYTHON, SERVER, "--host", "ä" * 64 + ".ru", "--port", "0"])
+    assert server.wait_exit() == 2
+    assert "такого имени хоста не бывает" in server.stderr
+    server.assert_no_traceback()

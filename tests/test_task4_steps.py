@@ -19,7 +19,7 @@ import subprocess
 import time
 
 from chat_steps import fixed_by, has, task_name
-from support import PYTHON, ROOT, start_server, wait_until
+from support import PYTHON, ROOT, program_env, start_server, wait_until
 
 HEAR_TIMEOUT = 2.0  # столько ждём сообщений, которые должны прийти сразу
 
@@ -194,8 +194,10 @@ def test_the_overview_table_of_steps_is_up_to_date():
     """Таблица шагов на обзорной странице собрана из нынешних файлов и тестов."""
     checked = subprocess.run(
         [PYTHON, ROOT / "tools" / "steps_table.py", "--check"],
+        env=program_env(),  # вывод — UTF-8 и на Windows, где консоль в cp1252
         capture_output=True,
         text=True,
+        encoding="utf-8",
         timeout=60,
     )
     assert checked.returncode == 0, checked.stderr

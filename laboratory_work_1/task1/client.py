@@ -18,6 +18,7 @@ UDP не гарантирует доставку: наша датаграмма 
 """
 
 import argparse
+import errno
 import socket
 import sys
 
@@ -28,6 +29,8 @@ GREETING = "Hello, server"
 MAX_DATAGRAM = 1024
 # Наибольший --timeout, секунд.
 MAX_TIMEOUT = 3600.0
+# «Нет прав» у сокетов Windows — свой код, не EACCES (на Linux и macOS его нет).
+WSAEACCES = getattr(errno, "WSAEACCES", errno.EACCES)
 
 
 def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | None:
@@ -47,6 +50,32 @@ def ask_server(sock: socket.socket, timeout: float, retries: int) -> bytes | Non
         except TimeoutError:
             continue
     return None
+
+
+def describe(error: OSError) -> str:
+    """Причина сбоя сети по-русски: текст ошибки от системы бывает английским."""
+    if isinstance(error, socket.gaierror):
+        return "имя хоста не найдено (нет такого имени или недоступен DNS)"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "нет маршрута до этого адреса"
+    if error.errno in (errno.EACCES, WSAEACCES):
+        return "система запретила отправку (например, на широковещательный адрес)"
+    # Редкий случай — имя кода ошибки: по нему легко найти описание.
+    return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"
+
+
+def host_name(text: str) -> str:
+    """Тип для argparse: имя хоста, которое socket сумеет перевести для DNS."""
+    # Имена не латиницей socket переводит кодеком IDNA («пример.рф» →
+    # «xn--e1afmkfd.xn--p1ai»); пустая или длиннее 63 символов часть имени
+    # там невозможна, и socket упал бы с TypeError — отсекаем заранее.
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(
+            "такого имени хоста не бывает: пустая или слишком длинная часть"
+        ) from None
+    return text
 
 
 def port_number(text: str) -> int:
@@ -82,7 +111,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ."
     )
     parser.add_argument(
-        "--host", default="127.0.0.1", help="адрес сервера (по умолчанию %(default)s)"
+        "--host",
+        type=host_name,
+        default="127.0.0.1",
+        help="адрес сервера (по умолчанию %(default)s)",
     )
     parser.add_argument(
         "--port",
@@ -108,6 +140,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Символ, которого нет в кодировке консоли (cp866, cp1251), станет «?»,
+    # а не UnicodeEncodeError: ответ сервера может содержать что угодно.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
     server = f"{args.host}:{args.port}"
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
@@ -124,9 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     except OSError as error:
-        # Например, имя хоста не найдено.
         print(
-            f"Ошибка: не удалось связаться с {server}: {error.strerror or error}.",
+            f"Ошибка: не удалось связаться с {server}: {describe(error)}.",
             file=sys.stderr,
         )
         return 1

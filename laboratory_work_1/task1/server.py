@@ -35,6 +35,11 @@ DEFAULT_PORT = 5001
 MAX_DATAGRAM = 1024
 # Ответ сервера на каждую датаграмму.
 REPLY = "Hello, client"
+# recvfrom ждёт датаграмму не дольше тика и возвращается в Python: на Windows
+# Ctrl+C не прерывает блокирующий recvfrom и сработает только после него.
+TICK_SECONDS = 0.5
+# «Нет прав» у сокетов Windows — свой код, не EACCES (на Linux и macOS его нет).
+WSAEACCES = getattr(errno, "WSAEACCES", errno.EACCES)
 
 log = logging.getLogger("task1.server")
 
@@ -54,16 +59,52 @@ def handle_datagram(data: bytes, sender: tuple[str, int]) -> bytes | None:
 
 def serve(sock: socket.socket) -> None:
     """Бесконечный цикл: принять датаграмму, записать в лог, ответить отправителю."""
+    sock.settimeout(TICK_SECONDS)
     while True:
         try:
             data, sender = sock.recvfrom(MAX_DATAGRAM + 1)
             reply = handle_datagram(data, sender)
             if reply is not None:
                 sock.sendto(reply, sender)
+        except TimeoutError:
+            continue  # просто тик: датаграмм не было, а Ctrl+C успеет сработать
         except OSError as error:
             # Беда одной датаграммы, а не сервера: например, Windows так сообщает
             # о слишком длинной датаграмме или о том, что прошлый ответ не дошёл.
-            log.warning("Сбой при обмене датаграммой: %s", error)
+            log.warning("Сбой при обмене датаграммой: %s", describe(error))
+
+
+def describe(error: OSError) -> str:
+    """Причина сбоя по-русски: текст ошибки от системы бывает английским."""
+    if isinstance(error, socket.gaierror):
+        return "имя хоста не найдено (нет такого имени или недоступен DNS)"
+    if error.errno == errno.EADDRINUSE:
+        return "порт уже занят"
+    if error.errno == errno.EADDRNOTAVAIL:
+        return "у этого компьютера нет такого адреса"
+    if error.errno in (errno.EACCES, WSAEACCES):
+        return "нет прав занять этот порт (или система его зарезервировала)"
+    if error.errno == errno.EMSGSIZE:
+        return "датаграмма длиннее буфера приёма"
+    if isinstance(error, ConnectionResetError):
+        # Windows: прошлый ответ вернулся ICMP «порт недоступен» — клиент ушёл.
+        return "прошлый ответ не доставлен: клиент уже закрыл порт"
+    # Редкий случай — имя кода ошибки: по нему легко найти описание.
+    return f"системная ошибка {errno.errorcode.get(error.errno, error.errno)}"
+
+
+def host_name(text: str) -> str:
+    """Тип для argparse: имя хоста, которое socket сумеет перевести для DNS."""
+    # Имена не латиницей socket переводит кодеком IDNA («пример.рф» →
+    # «xn--e1afmkfd.xn--p1ai»); пустая или длиннее 63 символов часть имени
+    # там невозможна, и socket упал бы с TypeError — отсекаем заранее.
+    try:
+        text.encode("idna")
+    except UnicodeError:
+        raise argparse.ArgumentTypeError(
+            "такого имени хоста не бывает: пустая или слишком длинная часть"
+        ) from None
+    return text
 
 
 def port_number(text: str) -> int:
@@ -80,6 +121,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--host",
+        type=host_name,
         default="127.0.0.1",
         help="адрес, на котором слушать (по умолчанию %(default)s)",
     )
@@ -106,20 +148,16 @@ def main(argv: list[str] | None = None) -> int:
         sock.bind((args.host, args.port))
     except OSError as error:
         sock.close()
-        reason = (
-            "порт уже занят"
-            if error.errno == errno.EADDRINUSE
-            else (error.strerror or error)
-        )
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {reason}.",
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {describe(error)}.",
             file=sys.stderr,
         )
         return 1
     with sock:
         host, port = sock.getsockname()
-        log.info("Сервер слушает %s:%d (UDP)", host, port)
         try:
+            # Ctrl+C сразу после первой строки — тоже штатная остановка.
+            log.info("Сервер слушает %s:%d (UDP)", host, port)
             serve(sock)
         except KeyboardInterrupt:
             log.info("Сервер остановлен.")
