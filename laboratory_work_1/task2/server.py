@@ -632,8 +632,8 @@ def main(argv: list[str] | None = None) -> int:
     listener.settimeout(ACCEPT_TICK)
     with listener:
         host, port = listener.getsockname()
-        log.info("Сервер слушает %s:%d", host, port)
-        try:
+        try:  # первая строка — уже внутри: Ctrl+C сразу после неё не даст трассировку
+            log.info("Сервер слушает %s:%d", host, port)
             serve(listener, args)
         except KeyboardInterrupt:
             log.info("Сервер остановлен.")

@@ -528,15 +528,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     host, port = listener.getsockname()
-    logging.info(
-        "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
-        host,
-        port,
-        host,
-        port,
-    )
     with listener:
-        try:
+        try:  # первая строка — уже внутри: Ctrl+C сразу после неё не даст трассировку
+            logging.info(
+                "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
+                host,
+                port,
+                host,
+                port,
+            )
             serve_forever(listener, page, args.head_timeout, args.max_clients)
         except KeyboardInterrupt:
             logging.info("Сервер остановлен.")
