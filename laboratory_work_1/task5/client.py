@@ -18,6 +18,7 @@ Ctrl+C, пока ответа нет, — «Прервано.» и код 0.
 """
 
 import argparse
+import errno
 import html
 import json
 import re
@@ -155,7 +156,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def connection_problem(error: OSError, host: str, address: str) -> str:
+    """Частые сбои связи — одной строкой по-русски."""
+    if isinstance(error, ConnectionRefusedError):
+        return f"{address} не принимает соединения — сервер запущен?"
+    if isinstance(error, TimeoutError):
+        return f"сервер {address} не ответил за {TIMEOUT:g} с"
+    if isinstance(error, socket.gaierror):
+        return f"не удалось найти адрес «{host}»"
+    if isinstance(error, (ConnectionResetError, ConnectionAbortedError)):
+        return f"сервер {address} оборвал соединение"
+    if isinstance(error, BrokenPipeError):
+        return f"сервер {address} закрыл соединение, не дочитав запрос"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"до {address} нет пути — сеть недоступна"
+    return f"нет связи с {address}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Символ, которого нет в кодировке терминала (cp1251, cp866), — «?», а не сбой.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
     args = parse_args(argv)
     address = f"{args.host}:{args.port}"
     try:
@@ -163,16 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl+C, пока ждём сервер, — не ошибка
         print("Прервано.", file=sys.stderr)
         return 0
-    except ConnectionRefusedError:
-        print(
-            f"Ошибка: {address} не принимает соединения — сервер запущен?",
-            file=sys.stderr,
-        )
-    except TimeoutError:
-        print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
     except OSError as error:
         print(
-            f"Ошибка: нет связи с {address}: {error.strerror or error}", file=sys.stderr
+            f"Ошибка: {connection_problem(error, args.host, address)}", file=sys.stderr
         )
     except ValueError as error:
         # Битый HTTP-ответ, не-JSON или не журнал в /grades.json.
