@@ -34,6 +34,8 @@ from http_wire import (
     split,
     trickle_after_answer,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 from support import (
     PYTHON,
     Program,
@@ -1149,6 +1151,100 @@ def test_ctrl_c_works_even_when_it_cannot_interrupt_accept(launch, tmp_path):
     assert server.wait_exit(timeout=5) == 0
     assert server.stderr.rstrip().endswith("Сервер остановлен.")
     server.assert_no_traceback()
+
+
+# --- свойства (hypothesis): что бы ни пришло, ответ — правильный HTTP ----------------
+
+# Какие статусы сервер вправе дать на любой запрос (см. таблицу маршрутов на странице).
+DOCUMENTED_STATUSES = {200, 303, 400, 404, 405, 409, 411, 413, 431, 501}
+STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) [A-Za-z ]+\r\n")
+VALID_POST = post_head(8081, 29) + b"discipline=%D0%A4&grade=5&x=1"
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(module_launch, tmp_path_factory):
+    """Один сервер на все примеры: каждый пример — миллисекунды, а не запуск."""
+    data = tmp_path_factory.mktemp("task5-fuzz") / "grades.json"
+    server = start_server(module_launch, "task5", "--data", str(data))
+    server.data = data
+    return server
+
+
+def send_and_close(port: int, raw: bytes) -> bytes:
+    """Шлёт байты, говорит «я всё» (SHUT_WR) и читает ответ до закрытия."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def assert_still_sane(server: Program, answer: bytes) -> None:
+    """Ответ — пусто (запрос оборван) или правильный HTTP; файл — журнал; GET жив."""
+    if answer:
+        match = STATUS_LINE.match(answer)
+        assert match and int(match.group(1)) in DOCUMENTED_STATUSES, answer[:200]
+        head, separator, body = answer.partition(b"\r\n\r\n")
+        assert separator, answer[:200]
+        length = re.search(rb"\r\nContent-Length: (\d+)\r\n", head + b"\r\n")
+        assert length and len(body) in (0, int(length.group(1)))  # 0 — ответ на HEAD
+    if server.data.exists():
+        grades = json.loads(server.data.read_text(encoding="utf-8"))
+        assert isinstance(grades, dict)
+        assert all(set(marks) <= {2, 3, 4, 5} for marks in grades.values())
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+@pytest.mark.fuzz
+@given(raw=st.binary(max_size=2000))
+def test_random_bytes_get_a_well_formed_answer(fuzz_server, raw):
+    assert_still_sane(fuzz_server, send_and_close(fuzz_server.port, raw))
+
+
+@pytest.mark.fuzz
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(VALID_POST)), st.binary(max_size=3), st.integers(0, 3)
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_mutated_post_gets_a_well_formed_answer(fuzz_server, edits):
+    """Настоящий POST, в котором заменены, вставлены или удалены несколько байтов."""
+    raw = VALID_POST
+    for position, inserted, removed in edits:
+        raw = raw[:position] + inserted + raw[position + removed :]
+    assert_still_sane(fuzz_server, send_and_close(fuzz_server.port, raw))
+
+
+@pytest.mark.fuzz
+@given(
+    discipline=st.one_of(
+        st.text(max_size=150),
+        st.text(alphabet=st.characters(max_codepoint=0x1F), max_size=20),
+    ),
+    grade=st.one_of(st.sampled_from(["2", "3", "4", "5"]), st.text(max_size=10)),
+    tail=st.one_of(
+        st.just(b""),
+        st.sampled_from([b"&discipline=%", b"&x=%G1", b"&x=%FF%FE", b"\xff\xfe"]),
+        st.binary(max_size=50),
+    ),
+)
+def test_random_form_fields_get_a_documented_answer(
+    fuzz_server, discipline, grade, tail
+):
+    """Дисциплины с управляющими символами, длинные, битый %XX и не-UTF-8."""
+    body = urlencode({"discipline": discipline, "grade": grade}).encode() + tail
+    answer = send_and_close(
+        fuzz_server.port, post_head(fuzz_server.port, len(body)) + body
+    )
+    assert_still_sane(fuzz_server, answer)
+    status = int(STATUS_LINE.match(answer).group(1))
+    assert status in (303, 400, 409, 413)
 
 
 # --- запуск -------------------------------------------------------------------------
