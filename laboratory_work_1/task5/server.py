@@ -150,6 +150,16 @@ class Response:
         return head + self.body if with_body else head  # на HEAD — только голова
 
 
+@dataclass
+class Limits:
+    """Сроки и пределы из параметров запуска."""
+
+    head_timeout: float
+    body_timeout: float
+    body_min_rate: float
+    max_clients: int
+
+
 class HttpError(Exception):
     """Запрос не обслужить: готовый ответ-ошибка с коротким пояснением."""
 
@@ -295,17 +305,17 @@ class Journal:
             self._grades = updated
 
 
-# --- HTTP: чтение запроса -------------------------------------------------------
-
-
 @dataclass
-class Limits:
-    """Сроки и пределы из параметров запуска."""
+class Service:
+    """Всё, что нужно потоку соединения, кроме самого соединения."""
 
-    head_timeout: float
-    body_timeout: float
-    body_min_rate: float
-    max_clients: int
+    journal: Journal
+    template: Template
+    limits: Limits
+    slots: threading.Semaphore  # свободные места: не больше max_clients потоков
+
+
+# --- HTTP: чтение запроса -------------------------------------------------------
 
 
 def receive(conn: socket.socket, deadline: float, what: str) -> bytes:
@@ -506,15 +516,10 @@ def render_page(
 # --- HTTP: ответы -------------------------------------------------------------
 
 
-def add_grade(
-    conn: socket.socket,
-    request: Request,
-    journal: Journal,
-    template: Template,
-    limits: Limits,
-) -> Response:
+def add_grade(conn: socket.socket, request: Request, service: Service) -> Response:
     """POST /: проверить форму, сохранить оценку, перенаправить на страницу."""
-    discipline, grade_text = parse_form(read_body(conn, request, limits))
+    journal, template = service.journal, service.template
+    discipline, grade_text = parse_form(read_body(conn, request, service.limits))
     problem = check_form(discipline, grade_text)
     if problem:
         page = render_page(template, journal.grades(), problem, discipline, grade_text)
@@ -536,14 +541,9 @@ def add_grade(
     return Response(HTTPStatus.SEE_OTHER, saved, TEXT_TYPE, ("Location: /",))
 
 
-def route(
-    conn: socket.socket,
-    request: Request,
-    journal: Journal,
-    template: Template,
-    limits: Limits,
-) -> Response:
+def route(conn: socket.socket, request: Request, service: Service) -> Response:
     """Выбирает ответ по пути и методу; на HEAD — тот же ответ, что на GET."""
+    journal = service.journal
     if request.path == "/grades.json":
         if request.method not in ("GET", "HEAD"):
             raise HttpError(
@@ -558,10 +558,10 @@ def route(
     if request.path != "/":
         raise HttpError(HTTPStatus.NOT_FOUND, "такой страницы нет")
     if request.method in ("GET", "HEAD"):
-        page = render_page(template, journal.grades())
+        page = render_page(service.template, journal.grades())
         return Response(HTTPStatus.OK, page, HTML_TYPE, (NO_STORE,))
     if request.method == "POST":
-        return add_grade(conn, request, journal, template, limits)
+        return add_grade(conn, request, service)
     raise HttpError(
         HTTPStatus.METHOD_NOT_ALLOWED,
         f"метод {request.method} не поддерживается",
@@ -592,20 +592,14 @@ def finish(conn: socket.socket) -> None:
         pass  # клиент уже ушёл или молчит — ответ всё равно отправлен
 
 
-def serve_client(
-    conn: socket.socket,
-    peer: str,
-    journal: Journal,
-    template: Template,
-    limits: Limits,
-) -> None:
+def serve_client(conn: socket.socket, peer: str, service: Service) -> None:
     """Обслуживает одно соединение (в своём потоке): запрос, ответ, закрытие."""
     try:
         request_line, method = "-", "-"  # пока строка запроса не разобрана
         try:
-            request = parse_head(*read_head(conn, limits.head_timeout))
+            request = parse_head(*read_head(conn, service.limits.head_timeout))
             request_line, method = f"{request.method} {request.target}", request.method
-            response = route(conn, request, journal, template, limits)
+            response = route(conn, request, service)
         except HttpError as error:
             response = error.response
         conn.settimeout(SEND_TIMEOUT)  # клиент, который не читает, не держит поток
@@ -635,46 +629,36 @@ def refuse(conn: socket.socket, reason: str) -> None:
             pass
 
 
-def run_client(
-    conn: socket.socket,
-    peer: str,
-    slots: threading.Semaphore,
-    journal: Journal,
-    template: Template,
-    limits: Limits,
-) -> None:
+def run_client(conn: socket.socket, peer: str, service: Service) -> None:
     """Тело потока: обслужить соединение, закрыть его и вернуть место."""
     try:
         with conn:
-            serve_client(conn, peer, journal, template, limits)
+            serve_client(conn, peer, service)
     finally:
-        slots.release()
+        service.slots.release()
 
 
-def start_client(
-    conn: socket.socket,
-    peer: str,
-    slots: threading.Semaphore,
-    journal: Journal,
-    template: Template,
-    limits: Limits,
-) -> None:
+def start_client(conn: socket.socket, peer: str, service: Service) -> None:
     """Отдаёт соединение новому потоку; мест или потоков нет — 503."""
-    if not slots.acquire(blocking=False):
-        logging.warning("%s → 503: все места заняты (--max-clients %d)", peer, limits.max_clients)
+    if not service.slots.acquire(blocking=False):
+        logging.warning(
+            "%s → 503: все места заняты (--max-clients %d)",
+            peer,
+            service.limits.max_clients,
+        )
         refuse(conn, "сервер занят, попробуйте через секунду")
         return
     # Поток-демон не держит процесс при остановке; файл при этом не
     # пострадает: запись атомарна (в худшем случае останется .tmp).
     thread = threading.Thread(
         target=run_client,
-        args=(conn, peer, slots, journal, template, limits),
+        args=(conn, peer, service),
         daemon=True,
     )
     try:
         thread.start()
     except RuntimeError as error:  # система не дала потока
-        slots.release()
+        service.slots.release()
         logging.error("%s → 503: не удалось запустить поток (%s)", peer, error)
         refuse(conn, "сервер перегружен, попробуйте через секунду")
 
@@ -692,14 +676,10 @@ def accept_failed(error: OSError, last_logged: float) -> float:
     return last_logged
 
 
-def serve_forever(
-    listener: socket.socket, journal: Journal, template: Template, limits: Limits
-) -> None:
+def serve_forever(listener: socket.socket, service: Service) -> None:
     """Главный цикл: принимает соединения и раздаёт их потокам."""
-    # Не больше max_clients потоков сразу: место — при старте, возврат — в конце.
-    slots = threading.Semaphore(limits.max_clients)
     listener.settimeout(ACCEPT_TICK)
-    last_logged = -ACCEPT_LOG_INTERVAL  # о первом сбое пишем сразу
+    last_logged = float("-inf")  # о первом сбое пишем сразу
     while True:
         try:
             conn, address = listener.accept()
@@ -709,7 +689,7 @@ def serve_forever(
             last_logged = accept_failed(error, last_logged)
             continue
         peer = f"{address[0]}:{address[1]}"
-        start_client(conn, peer, slots, journal, template, limits)
+        start_client(conn, peer, service)
 
 
 # --- запуск -------------------------------------------------------------------
@@ -869,13 +849,15 @@ def main(argv: list[str] | None = None) -> int:
         grades = {}
     else:
         logging.info("Журнал %s: дисциплин — %d", args.data, len(grades))
-    journal = Journal(args.data, grades)
     limits = Limits(
         args.head_timeout, args.body_timeout, args.body_min_rate, args.max_clients
     )
+    # Мест — max_clients: поток берёт место при старте и возвращает в конце.
+    slots = threading.Semaphore(args.max_clients)
+    service = Service(Journal(args.data, grades), template, limits, slots)
     with listener:
         try:
-            serve_forever(listener, journal, template, limits)
+            serve_forever(listener, service)
         except KeyboardInterrupt:
             logging.info("Сервер остановлен.")
     return 0
