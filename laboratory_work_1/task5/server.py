@@ -803,6 +803,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def announce(
+    listener: socket.socket, path: Path, grades: dict[str, list[int]] | None
+) -> None:
+    """Первая строка — адрес, который действительно занят; затем — что с журналом."""
+    host, port = listener.getsockname()
+    logging.info(
+        "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
+        host,
+        port,
+        host,
+        port,
+    )
+    if grades is None:
+        logging.warning("Файла %s нет — начинаем с пустого журнала", path)
+    else:
+        logging.info("Журнал %s: дисциплин — %d", path, len(grades))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # Ctrl+C — даже при запуске из скрипта с &: там SIGINT «игнорируется».
@@ -836,27 +854,16 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    host, port = listener.getsockname()
-    logging.info(
-        "Сервер слушает %s:%d — откройте http://%s:%d/ в браузере",
-        host,
-        port,
-        host,
-        port,
-    )
-    if grades is None:
-        logging.warning("Файла %s нет — начинаем с пустого журнала", args.data)
-        grades = {}
-    else:
-        logging.info("Журнал %s: дисциплин — %d", args.data, len(grades))
     limits = Limits(
         args.head_timeout, args.body_timeout, args.body_min_rate, args.max_clients
     )
     # Мест — max_clients: поток берёт место при старте и возвращает в конце.
     slots = threading.Semaphore(args.max_clients)
-    service = Service(Journal(args.data, grades), template, limits, slots)
+    service = Service(Journal(args.data, grades or {}), template, limits, slots)
     with listener:
+        # Первая строка — уже внутри try: Ctrl+C сразу после неё тоже штатный.
         try:
+            announce(listener, args.data, grades)
             serve_forever(listener, service)
         except KeyboardInterrupt:
             logging.info("Сервер остановлен.")
