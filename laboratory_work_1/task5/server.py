@@ -104,7 +104,8 @@ RECV_SIZE = 4096
 HTML_TYPE = "text/html; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
 TEXT_TYPE = "text/plain; charset=utf-8"
-NO_STORE = "Cache-Control: no-store"  # страница меняется с каждым POST
+# RFC 9111 §5.2.2.5: не хранить в кэше — страница меняется с каждым POST.
+NO_STORE = "Cache-Control: no-store"
 # Строка запроса: МЕТОД, пробел, цель из видимых ASCII-символов, пробел, версия.
 REQUEST_LINE = re.compile(r"([A-Z]+) ([!-~]+) (HTTP/1\.[01])")
 # RFC 9110 §5.1: имя заголовка — token, без пробелов (и перед двоеточием).
