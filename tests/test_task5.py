@@ -889,9 +889,14 @@ def test_unreadable_data_path_is_a_clear_error(launch, tmp_path):
         ]
     )
     assert server.wait_exit() == 1
+    # На Windows папку не открыть «на чтение» — там это «нет прав».
     assert server.stderr.startswith(
-        f"Ошибка: не удалось прочитать файл оценок {tmp_path}"
+        (
+            f"Ошибка: {tmp_path} — папка, а не файл оценок.",
+            f"Ошибка: нет прав на чтение файла оценок {tmp_path}.",
+        )
     )
+    assert server.stderr.count("\n") == 1
     server.assert_no_traceback()
 
 

@@ -226,6 +226,10 @@ def load_grades(path: Path) -> dict[str, list[int]] | None:
         )
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise JournalError(f"{path} — папка, а не файл оценок") from None
+    except PermissionError:
+        raise JournalError(f"нет прав на чтение файла оценок {path}") from None
     except OSError as error:
         raise JournalError(
             f"не удалось прочитать файл оценок {path}: {error.strerror or error}"
