@@ -1235,6 +1235,8 @@ def test_mutated_post_gets_a_well_formed_answer(fuzz_server, edits):
     discipline=st.one_of(
         st.text(max_size=150),
         st.text(alphabet=st.characters(max_codepoint=0x1F), max_size=20),
+        # Длинные: около предела в 100 символов и до 18 КБ тела (больше 10 КиБ — 413)
+        st.integers(90, 3000).map(lambda length: "я" * length),
     ),
     grade=st.one_of(st.sampled_from(["2", "3", "4", "5"]), st.text(max_size=10)),
     tail=st.one_of(
