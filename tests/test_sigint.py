@@ -26,7 +26,7 @@ from support import BOUND_ADDRESS, PYTHON, lab_program, start_server, wait_until
 SERVERS = ["task1", "task2", "task3", "task5"]
 # Серверы, которые ждут в recvfrom/accept с тиком (см. страницу задания 1,
 # «Почему сервер ждёт с таймаутом»); задание 4 — в test_task4_server.py.
-TICKING_SERVERS = ["task1", "task2", "task3"]
+TICKING_SERVERS = ["task1", "task2", "task3", "task5"]
 
 # Как на Windows: SIGINT принимает не главный поток, и системный вызов главного
 # потока он не прерывает. Ядро отдаёт сигнал потоку, который его не блокирует:
@@ -67,9 +67,12 @@ def test_sigint_stops_a_server_started_with_sigint_ignored(launch, task, tmp_pat
 
 @not_on_windows
 @pytest.mark.parametrize("task", TICKING_SERVERS)
-def test_sigint_that_does_not_interrupt_the_wait_still_stops_server(launch, task):
+def test_sigint_that_does_not_interrupt_the_wait_still_stops_server(
+    launch, task, tmp_path
+):
+    extra = ["--data", str(tmp_path / "grades.json")] if task == "task5" else []
     server = start_server(
-        lambda args: launch([args[0], "-c", LIKE_WINDOWS, *args[1:]]), task
+        lambda args: launch([args[0], "-c", LIKE_WINDOWS, *args[1:]]), task, *extra
     )
     server.interrupt()
     # Тик — полсекунды; без тика сервер ждал бы датаграмму вечно.

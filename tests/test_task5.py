@@ -3,17 +3,27 @@
 
 Сервер и клиент запускаются как подпроцессы, файл оценок — во временной папке
 теста (--data). Проверки «на проводе» идут сырыми сокетами: тело по частям,
-без длины, слишком длинное, XSS, 50 одновременных POST и SIGKILL посреди потока
-POST-ов (после него файл цел и в нём каждая подтверждённая оценка).
+без длины, слишком длинное, XSS, правила RFC 9110/9112 (Host, повторный
+Content-Length, Transfer-Encoding, абсолютная цель, Date), сроки на голову и
+тело (капли по байту), предел соединений, 50 одновременных POST и SIGKILL
+посреди потока POST-ов (после него файл цел и в нём каждая подтверждённая
+оценка). Нехватку дескрипторов, потоков, места на диске и Ctrl+C «как на
+Windows» тесты устраивают обёртками вокруг server.py (python -c ОБЁРТКА).
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
+import select
 import socket
+import struct
+import subprocess
+import sys
 import threading
 import time
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,7 +38,17 @@ from http_wire import (
     split,
     trickle_after_answer,
 )
-from support import PYTHON, Program, free_port, lab_program, start_server, wait_until
+from hypothesis import given
+from hypothesis import strategies as st
+from support import (
+    PYTHON,
+    Program,
+    free_port,
+    lab_program,
+    program_env,
+    start_server,
+    wait_until,
+)
 
 TITLE = "Журнал оценок — задание 5"
 GRADE_MESSAGE = "Оценка должна быть целым числом от 2 до 5."
@@ -52,6 +72,50 @@ def replace(source, target):
     print("ШПИОН replace", target, file=sys.stderr, flush=True)
 
 os.fsync, os.replace = fsync, replace
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# Запускает server.py так, как его видит Windows: Ctrl+C не прерывает accept()
+# главного потока. SIGINT в нём заблокирован, сигнал достаётся другому потоку, и
+# главный заметит его, только когда accept вернётся сам.
+WINDOWS_LIKE_SIGINT = """
+import runpy, signal, sys, threading
+threading.Thread(target=threading.Event().wait, daemon=True).start()
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# Мало дескрипторов: RLIMIT_NOFILE = 32, как ulimit -n 32.
+LOW_FD_LIMIT = """
+import resource, runpy, sys
+_, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# Первый Thread.start() падает, как при нехватке памяти на поток.
+THREAD_FAILS_ONCE = """
+import runpy, sys, threading
+real_start, failed = threading.Thread.start, []
+
+def start(self):
+    if not failed:
+        failed.append(self)
+        raise RuntimeError("can't start new thread")
+    real_start(self)
+
+threading.Thread.start = start
+sys.argv.pop(0)
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+# Диск переполнен: fsync временного файла падает с ENOSPC.
+DISK_FULL = """
+import errno, os, runpy, sys
+
+def fsync(fd):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+os.fsync = fsync
 sys.argv.pop(0)
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
@@ -100,6 +164,52 @@ def journal(port: int) -> dict[str, list[int]]:
     assert status_line == "HTTP/1.1 200 OK"
     assert headers["content-type"] == "application/json; charset=utf-8"
     return json.loads(body)
+
+
+def start_wrapped(launch, wrapper: str, data: Path, *flags: str) -> Program:
+    """Запускает server.py внутри обёртки (python -c ОБЁРТКА server.py …)."""
+    server = launch(
+        [
+            PYTHON,
+            "-c",
+            wrapper,
+            lab_program("task5", "server.py"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--data",
+            str(data),
+            *flags,
+        ]
+    )
+    found = server.wait_for(r"Сервер слушает 127\.0\.0\.1:(\d+)", stream="stderr")
+    server.port = int(found.group(1))
+    return server
+
+
+def raw_request(port: int, *lines: str, body: bytes = b"") -> tuple[str, bytes]:
+    """Запрос из строк головы (и тела) → строка статуса и весь ответ."""
+    raw = exchange(port, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+    return split(raw)[0], raw
+
+
+def drip(port: int, start: bytes, limit: float = 5.0) -> tuple[bytes, float]:
+    """Шлёт start, потом по байту раз в 0,05 с, пока сервер не ответит.
+
+    Возвращает ответ и сколько секунд прошло от первого байта до ответа.
+    """
+    with socket.create_connection(("127.0.0.1", port), timeout=limit) as sock:
+        began = time.monotonic()
+        sock.sendall(start)
+        while not select.select([sock], [], [], 0.05)[0]:
+            assert time.monotonic() - began < limit, "сервер терпит капли без конца"
+            sock.send(b"a")
+        elapsed = time.monotonic() - began
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer, elapsed
 
 
 def run_client(launch, port: int, *args: str) -> tuple[int, Program]:
@@ -232,6 +342,40 @@ def test_client_list_rejects_json_that_is_not_a_journal(launch, payload):
     client.assert_no_traceback()
 
 
+def test_client_list_survives_a_terminal_without_those_letters(server):
+    """cp1251 (консоль Windows) не знает иероглифов: вместо них — «?», а не ошибка."""
+    assert (
+        post_form(server.port, "日本語 и кириллица", "5")[0] == "HTTP/1.1 303 See Other"
+    )
+    shown = subprocess.run(
+        [PYTHON, lab_program("task5", "client.py"), "--port", str(server.port), "list"],
+        capture_output=True,
+        env=program_env(PYTHONIOENCODING="cp1251"),
+        timeout=10,
+    )
+    assert shown.returncode == 0, shown.stderr.decode("cp1251", errors="replace")
+    assert "??? и кириллица: 5\n" in shown.stdout.decode("cp1251")
+    assert shown.stderr == b""
+
+
+def test_client_says_when_the_server_drops_the_connection(launch):
+    with socket.create_server(("127.0.0.1", 0)) as fake_server:
+        fake_server.settimeout(10)
+        port = fake_server.getsockname()[1]
+        client = launch(
+            [PYTHON, lab_program("task5", "client.py"), "--port", str(port), "list"]
+        )
+        conn, _ = fake_server.accept()
+        conn.settimeout(10)
+        read_request(conn)
+        # SO_LINGER с нулём: close шлёт RST — «соединение сброшено».
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+    assert client.wait_exit() == 1
+    assert client.stderr == f"Ошибка: сервер 127.0.0.1:{port} оборвал соединение\n"
+    client.assert_no_traceback()
+
+
 # --- GET и POST по проводу --------------------------------------------------------
 
 
@@ -304,6 +448,20 @@ def test_form_without_fields_is_400(server):
     status_line, _, body = post_body(server.port, b"foo=bar")
     assert status_line == "HTTP/1.1 400 Bad Request"
     assert "Укажите дисциплину.".encode("utf-8") in body
+
+
+def test_disciplines_are_compared_after_nfc_but_lookalikes_stay_apart(server):
+    """«Й» одним символом и «И» + бреве — одна дисциплина; латинская «o» вместо
+    кириллической — другая, хоть и выглядит так же."""
+    composed, decomposed = "Й-тест", "И\u0306-тест"
+    cyrillic = "Двойник-тест"
+    latin = cyrillic.replace("\u043e", "o")  # кириллическая «о» → латинская «o»
+    for discipline, grade in [(composed, "5"), (decomposed, "4"), (cyrillic, "3")]:
+        assert post_form(server.port, discipline, grade)[0] == "HTTP/1.1 303 See Other"
+    assert post_form(server.port, latin, "2")[0] == "HTTP/1.1 303 See Other"
+    grades = journal(server.port)
+    assert grades[composed] == [5, 4] and decomposed not in grades
+    assert grades[cyrillic] == [3] and grades[latin] == [2]
 
 
 def test_user_input_is_escaped_on_the_page(server):
@@ -486,7 +644,8 @@ def test_oversized_head_is_431(server):
     ],
 )
 def test_head_limit_is_exact_even_when_the_end_arrives_past_it(server, extra, expected):
-    raw = padded_get(MAX_HEAD_BYTES + extra)
+    # HTTP/1.0 — той же длины, что HTTP/1.1, но Host не обязателен.
+    raw = padded_get(MAX_HEAD_BYTES + extra).replace(b"HTTP/1.1", b"HTTP/1.0", 1)
     assert len(raw) == MAX_HEAD_BYTES + extra
     # Одним sendall: конец — в последнем куске
     assert split(exchange(server.port, raw))[0] == expected
@@ -690,7 +849,14 @@ def test_data_file_is_replaced_not_rewritten_in_place(launch, tmp_path):
         ('{"Физика": [4.0]}', "не журнал"),
         ('{"Физика": [true]}', "не журнал"),
         ('{"Физика": []}', "не журнал"),
+        ("[" * 100_000 + "]" * 100_000, "слишком глубокая вложенность"),
+        ('{"Физика": [5], "Физика": [4]}', "«Физика» встречается дважды"),
+        # «й» одним символом и «и» + знак бреве — после NFC одна дисциплина
+        ('{"й": [5], "и\u0306": [4]}', "«й» встречается дважды"),
+        (json.dumps({f"Д{n}": [5] for n in range(201)}), "дисциплин больше 200"),
+        (json.dumps({"Физика": [5] * 101}), "больше 100 оценок"),
     ],
+    ids=lambda value: value[:30],
 )
 def test_corrupt_data_file_stops_server_and_is_left_untouched(
     launch, tmp_path, content, problem
@@ -723,10 +889,46 @@ def test_unreadable_data_path_is_a_clear_error(launch, tmp_path):
         ]
     )
     assert server.wait_exit() == 1
+    # На Windows папку не открыть «на чтение» — там это «нет прав».
     assert server.stderr.startswith(
-        f"Ошибка: не удалось прочитать файл оценок {tmp_path}"
+        (
+            f"Ошибка: {tmp_path} — папка, а не файл оценок.",
+            f"Ошибка: нет прав на чтение файла оценок {tmp_path}.",
+        )
     )
+    assert server.stderr.count("\n") == 1
     server.assert_no_traceback()
+
+
+def test_failed_write_leaves_no_temporary_file(launch, tmp_path):
+    server = start_wrapped(launch, DISK_FULL, tmp_path / "grades.json")
+    status_line, _, _ = post_form(server.port, "Диск полон", "5")
+    assert status_line == "HTTP/1.1 500 Internal Server Error"
+    server.wait_for(r"ERROR Не удалось записать .*No space left", stream="stderr")
+    assert list(tmp_path.iterdir()) == []
+    assert journal(server.port) == {}
+
+
+def test_journal_limits_give_409_with_a_message(launch, tmp_path):
+    """Журнал ограничен: 200 дисциплин, 100 оценок у каждой — GET не разрастается."""
+    data = tmp_path / "grades.json"
+    full = {f"Д{n}": [5] for n in range(199)} | {"Полная": [4] * 100}
+    data.write_text(json.dumps(full, ensure_ascii=False), encoding="utf-8")
+    server = start(launch, data)
+    for discipline, message in [
+        ("Новая", "В журнале уже 200 дисциплин — это предел."),
+        ("Полная", "У этой дисциплины уже 100 оценок — это предел."),
+    ]:
+        status_line, _, page = post_form(server.port, discipline, "3")
+        assert status_line == "HTTP/1.1 409 Conflict"
+        assert f'<p class="error">{message}</p>'.encode() in page
+    code, client = run_client(launch, server.port, "add", "Новая", "3")
+    assert (code, client.stderr) == (
+        1,
+        "Ошибка: В журнале уже 200 дисциплин — это предел.\n",
+    )
+    assert post_form(server.port, "Д0", "3")[0] == "HTTP/1.1 303 See Other"
+    assert json.loads(data.read_text(encoding="utf-8")) == full | {"Д0": [5, 3]}
 
 
 def test_failed_save_is_500_and_journal_stays_unchanged(launch, tmp_path):
@@ -737,6 +939,323 @@ def test_failed_save_is_500_and_journal_stays_unchanged(launch, tmp_path):
     server.wait_for(r"ERROR Не удалось записать .*grades\.json", stream="stderr")
     assert journal(server.port) == {}
     assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+# --- строгий HTTP/1.1 (RFC 9110, RFC 9112) --------------------------------------------
+
+
+def form(discipline: str) -> bytes:
+    return urlencode({"discipline": discipline, "grade": "5"}).encode("ascii")
+
+
+@pytest.mark.parametrize("first", ["5", "same"])
+def test_repeated_content_length_is_400_and_nothing_is_saved(server, first):
+    """RFC 9112 §6.3: разные длины — 400; одинаковые повторы сервер тоже отвергает."""
+    body = form(f"Две длины {first}")
+    status_line, _ = raw_request(
+        server.port,
+        "POST / HTTP/1.1",
+        "Host: test",
+        f"Content-Length: {len(body) if first == 'same' else first}",
+        f"Content-Length: {len(body)}",
+        body=body,
+    )
+    assert status_line == "HTTP/1.1 400 Bad Request"
+    assert f"Две длины {first}" not in journal(server.port)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Content-Length : {length}",  # RFC 9112 §5.1: пробел перед двоеточием
+        " X-Folded: y",  # RFC 9112 §5.2: строка-продолжение (obs-fold)
+        "X-Bad: a\x00b",  # RFC 9110 §5.5: NUL в значении
+        "X-Bad: a\rb",  # и одиночный CR
+    ],
+)
+def test_malformed_header_is_400(server, header):
+    body = form("Кривой заголовок")
+    lines = ["POST / HTTP/1.1", "Host: test", f"Content-Length: {len(body)}"]
+    if header.startswith("Content-Length"):
+        lines.pop()
+    lines.append(header.format(length=len(body)))
+    assert raw_request(server.port, *lines, body=body)[0] == "HTTP/1.1 400 Bad Request"
+    assert "Кривой заголовок" not in journal(server.port)
+
+
+@pytest.mark.parametrize(
+    "lines, expected",
+    [
+        (["GET / HTTP/1.1"], "HTTP/1.1 400 Bad Request"),  # RFC 9112 §3.2
+        (["GET / HTTP/1.1", "Host: a", "Host: b"], "HTTP/1.1 400 Bad Request"),
+        (["GET / HTTP/1.0"], "HTTP/1.1 200 OK"),  # в HTTP/1.0 Host не обязателен
+    ],
+)
+def test_host_is_required_once_in_http_1_1(server, lines, expected):
+    assert raw_request(server.port, *lines)[0] == expected
+
+
+def test_chunked_body_is_501_and_with_content_length_400(server):
+    body = form("По кускам")
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    status_line, raw = raw_request(
+        server.port,
+        "POST / HTTP/1.1",
+        "Host: test",
+        "Transfer-Encoding: chunked",
+        body=chunked,
+    )
+    assert status_line == "HTTP/1.1 501 Not Implemented"  # RFC 9112 §6.1
+    assert "Content-Length".encode() in raw
+    status_line, _ = raw_request(
+        server.port,
+        "POST / HTTP/1.1",
+        "Host: test",
+        "Transfer-Encoding: chunked",
+        f"Content-Length: {len(body)}",
+        body=body,
+    )
+    assert status_line == "HTTP/1.1 400 Bad Request"  # RFC 9112 §6.3
+    assert "По кускам" not in journal(server.port)
+
+
+def test_absolute_form_target_is_accepted(server):
+    """RFC 9112 §3.2.2: «GET http://хост/путь HTTP/1.1» сервер обязан понимать."""
+    url = f"http://127.0.0.1:{server.port}"
+    status_line, raw = raw_request(server.port, f"GET {url}/ HTTP/1.1", "Host: test")
+    assert status_line == "HTTP/1.1 200 OK"
+    assert f"<title>{TITLE}</title>".encode() in raw
+    status_line, raw = raw_request(
+        server.port, f"GET {url}/grades.json?x=1 HTTP/1.1", "Host: test"
+    )
+    assert status_line == "HTTP/1.1 200 OK"
+    assert split(raw)[1]["content-type"] == "application/json; charset=utf-8"
+    for target in ("ftp://host/", "http:///", "http://[::1/", "*"):
+        status_line, _ = raw_request(server.port, f"GET {target} HTTP/1.1", "Host: x")
+        assert status_line == "HTTP/1.1 400 Bad Request", target
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["GET / HTTP/1.1", "Host: test"],
+        ["GET /nope HTTP/1.1", "Host: test"],
+        ["GARBAGE"],
+        ["POST / HTTP/1.1", "Host: test"],
+    ],
+)
+def test_every_response_has_a_date(server, lines):
+    """RFC 9110 §6.6.1: Date — в каждом ответе, в формате IMF-fixdate (GMT)."""
+    _, raw = raw_request(server.port, *lines)
+    date = split(raw)[1]["date"]
+    assert date.endswith(" GMT")
+    sent = email.utils.parsedate_to_datetime(date)
+    assert abs((datetime.now(UTC) - sent).total_seconds()) < 60
+
+
+@pytest.mark.parametrize("target", ["/", "/grades.json"])
+def test_journal_is_not_kept_in_caches(server, target):
+    """Страница меняется с каждым POST: кэш не должен показывать старую."""
+    assert get(server.port, target)[1]["cache-control"] == "no-store"
+
+
+# --- сроки, как у mod_reqtimeout ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hasty_server(module_launch, tmp_path_factory):
+    """Сервер с короткими сроками: голова — 0,5 с, тело — 0,5 с или 1000 Б/с."""
+    data = tmp_path_factory.mktemp("task5-hasty") / "grades.json"
+    return start_server(
+        module_launch,
+        "task5",
+        "--data",
+        str(data),
+        "--head-timeout",
+        "0.5",
+        "--body-timeout",
+        "0.5",
+        "--body-min-rate",
+        "1000",
+    )
+
+
+def test_dripping_head_gets_408_when_its_deadline_passes(hasty_server):
+    """Срок — на всю голову: байт раз в 0,05 с его не продлевает."""
+    answer, elapsed = drip(hasty_server.port, b"GET / HTTP/1.1\r\nX-Drip: ")
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert 0.4 < elapsed < 3
+
+
+def test_dripping_body_gets_408_when_its_deadline_passes(hasty_server):
+    answer, elapsed = drip(hasty_server.port, post_head(hasty_server.port, 200))
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n")
+    assert 0.4 < elapsed < 3
+
+
+def test_long_body_gets_time_in_proportion_to_its_length(hasty_server):
+    """2000 байтов при 1000 Б/с — 2 с, хотя нижний срок всего 0,5 с."""
+    body = form("Длинное тело") + b"&pad=" + b"x" * 1900
+    pieces = [body[start : start + 200] for start in range(0, len(body), 200)]
+    started = time.monotonic()
+    raw = exchange(
+        hasty_server.port, post_head(hasty_server.port, len(body)), *pieces, pause=0.07
+    )
+    assert time.monotonic() - started > 0.5  # дольше нижнего срока
+    assert split(raw)[0] == "HTTP/1.1 303 See Other"
+
+
+# --- нехватка ресурсов -------------------------------------------------------------
+
+
+def test_connections_over_max_clients_get_503_with_retry_after(launch, tmp_path):
+    server = start_server(
+        launch, "task5", "--data", str(tmp_path / "grades.json"), "--max-clients", "2"
+    )
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(2)]
+    try:
+        # accept идёт по порядку: когда очередь дошла до третьего, двое заняли места.
+        status_line, headers, body = split(exchange(server.port))
+        assert status_line == "HTTP/1.1 503 Service Unavailable"
+        assert headers["retry-after"] == "1"
+        assert "занят".encode() in body
+        server.wait_for(r"WARNING .* → 503: все места заняты", stream="stderr")
+    finally:
+        for sock in idle:
+            sock.close()
+    # Молчуны ушли — места вернулись.
+    wait_until(lambda: get(server.port)[0] == "HTTP/1.1 200 OK")
+
+
+def test_failed_thread_start_is_503_and_the_server_goes_on(launch, tmp_path):
+    server = start_wrapped(launch, THREAD_FAILS_ONCE, tmp_path / "grades.json")
+    assert get(server.port)[0] == "HTTP/1.1 503 Service Unavailable"
+    server.wait_for(r"ERROR .* → 503: не удалось запустить поток", stream="stderr")
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+    server.assert_no_traceback()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="RLIMIT_NOFILE есть только в POSIX")
+def test_out_of_descriptors_is_logged_once_and_the_server_recovers(launch, tmp_path):
+    server = start_wrapped(launch, LOW_FD_LIMIT, tmp_path / "grades.json")
+    idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(40)]
+    try:
+        server.wait_for("кончились дескрипторы файлов процесса", stream="stderr")
+        time.sleep(0.6)  # accept повторяется раз в 0,1 с — строка должна быть одна
+        assert server.count("кончились дескрипторы", stream="stderr") == 1
+    finally:
+        for sock in idle:
+            sock.close()
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+    assert server.running
+    server.assert_no_traceback()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="обёртка блокирует SIGINT (POSIX)")
+def test_ctrl_c_works_even_when_it_cannot_interrupt_accept(launch, tmp_path):
+    """Как на Windows: Ctrl+C не прерывает accept(), сервер замечает его по тику."""
+    server = start_wrapped(launch, WINDOWS_LIKE_SIGINT, tmp_path / "grades.json")
+    server.wait_for("начинаем с пустого журнала", stream="stderr")  # запуск окончен
+    server.interrupt()
+    assert server.wait_exit(timeout=5) == 0
+    assert server.stderr.rstrip().endswith("Сервер остановлен.")
+    server.assert_no_traceback()
+
+
+# --- свойства (hypothesis): что бы ни пришло, ответ — правильный HTTP ----------------
+
+# Какие статусы сервер вправе дать на любой запрос (см. таблицу маршрутов на странице).
+DOCUMENTED_STATUSES = {200, 303, 400, 404, 405, 409, 411, 413, 431, 501}
+STATUS_LINE = re.compile(rb"HTTP/1\.1 (\d{3}) [A-Za-z ]+\r\n")
+VALID_POST = post_head(8081, 29) + b"discipline=%D0%A4&grade=5&x=1"
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(module_launch, tmp_path_factory):
+    """Один сервер на все примеры: каждый пример — миллисекунды, а не запуск."""
+    data = tmp_path_factory.mktemp("task5-fuzz") / "grades.json"
+    server = start_server(module_launch, "task5", "--data", str(data))
+    server.data = data
+    return server
+
+
+def send_and_close(port: int, raw: bytes) -> bytes:
+    """Шлёт байты, говорит «я всё» (SHUT_WR) и читает ответ до закрытия."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(raw)
+        sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def assert_still_sane(server: Program, answer: bytes) -> None:
+    """Ответ — пусто (запрос оборван) или правильный HTTP; файл — журнал; GET жив."""
+    if answer:
+        match = STATUS_LINE.match(answer)
+        assert match and int(match.group(1)) in DOCUMENTED_STATUSES, answer[:200]
+        head, separator, body = answer.partition(b"\r\n\r\n")
+        assert separator, answer[:200]
+        length = re.search(rb"\r\nContent-Length: (\d+)\r\n", head + b"\r\n")
+        assert length and len(body) in (0, int(length.group(1)))  # 0 — ответ на HEAD
+    if server.data.exists():
+        grades = json.loads(server.data.read_text(encoding="utf-8"))
+        assert isinstance(grades, dict)
+        assert all(set(marks) <= {2, 3, 4, 5} for marks in grades.values())
+    assert get(server.port)[0] == "HTTP/1.1 200 OK"
+
+
+@pytest.mark.fuzz
+@given(raw=st.binary(max_size=2000))
+def test_random_bytes_get_a_well_formed_answer(fuzz_server, raw):
+    assert_still_sane(fuzz_server, send_and_close(fuzz_server.port, raw))
+
+
+@pytest.mark.fuzz
+@given(
+    edits=st.lists(
+        st.tuples(
+            st.integers(0, len(VALID_POST)), st.binary(max_size=3), st.integers(0, 3)
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_mutated_post_gets_a_well_formed_answer(fuzz_server, edits):
+    """Настоящий POST, в котором заменены, вставлены или удалены несколько байтов."""
+    raw = VALID_POST
+    for position, inserted, removed in edits:
+        raw = raw[:position] + inserted + raw[position + removed :]
+    assert_still_sane(fuzz_server, send_and_close(fuzz_server.port, raw))
+
+
+@pytest.mark.fuzz
+@given(
+    discipline=st.one_of(
+        st.text(max_size=150),
+        st.text(alphabet=st.characters(max_codepoint=0x1F), max_size=20),
+        # Длинные: около предела в 100 символов и до 18 КБ тела (больше 10 КиБ — 413)
+        st.integers(90, 3000).map(lambda length: "я" * length),
+    ),
+    grade=st.one_of(st.sampled_from(["2", "3", "4", "5"]), st.text(max_size=10)),
+    tail=st.one_of(
+        st.just(b""),
+        st.sampled_from([b"&discipline=%", b"&x=%G1", b"&x=%FF%FE", b"\xff\xfe"]),
+        st.binary(max_size=50),
+    ),
+)
+def test_random_form_fields_get_a_documented_answer(
+    fuzz_server, discipline, grade, tail
+):
+    """Дисциплины с управляющими символами, длинные, битый %XX и не-UTF-8."""
+    body = urlencode({"discipline": discipline, "grade": grade}).encode() + tail
+    answer = send_and_close(
+        fuzz_server.port, post_head(fuzz_server.port, len(body)) + body
+    )
+    assert_still_sane(fuzz_server, answer)
+    status = int(STATUS_LINE.match(answer).group(1))
+    assert status in (303, 400, 409, 413)
 
 
 # --- запуск -------------------------------------------------------------------------
@@ -764,8 +1283,9 @@ def test_busy_port_is_a_clear_error(server, launch, tmp_path):
         ]
     )
     assert second.wait_exit() == 1
-    assert second.stderr.startswith(
-        f"Ошибка: не удалось занять 127.0.0.1:{server.port}"
+    assert second.stderr == (
+        f"Ошибка: не удалось занять 127.0.0.1:{server.port}: "
+        "порт уже занят — другой программой или вторым сервером\n"
     )
     second.assert_no_traceback()
 

@@ -5,8 +5,8 @@ r"""Задание 5: клиент журнала оценок — POST и GET �
 * ``client.py add ДИСЦИПЛИНА ОЦЕНКА`` — отправляет оценку так же, как форма
   в браузере: POST / с телом ``discipline=…&grade=…`` в кодировке
   application/x-www-form-urlencoded (кириллица — байты UTF-8 в виде %XX).
-  Сервер отвечает 303 — оценка сохранена; 400 — форма не прошла проверку,
-  и клиент печатает сообщение сервера со страницы;
+  Сервер отвечает 303 — оценка сохранена; 400 — форма не прошла проверку
+  (409 — журнал полон), и клиент печатает сообщение сервера со страницы;
 * ``client.py list`` — запрашивает GET /grades.json (те же оценки, что на
   странице, но в JSON — разбирать его проще и надёжнее, чем HTML) и печатает
   их по дисциплинам: «Физика: 5, 4».
@@ -14,10 +14,12 @@ r"""Задание 5: клиент журнала оценок — POST и GET �
 Оценку клиент сам не проверяет: это дело сервера (запрос можно послать
 и без нашего клиента). Каждый запрос — своё соединение (Connection: close):
 клиент отправляет запрос и читает ответ, пока сервер не закроет соединение.
-Ctrl+C, пока ответа нет, — «Прервано.» и код 0.
+Ctrl+C, пока ответа нет, — «Прервано.» и код 0. Частые сбои связи —
+одна строка «Ошибка: …» по-русски и код 1.
 """
 
 import argparse
+import errno
 import html
 import json
 import re
@@ -30,7 +32,7 @@ DEFAULT_PORT = 8081
 TIMEOUT = 10.0  # секунд ждём соединения и каждого куска ответа
 RECV_SIZE = 4096
 FORM_TYPE = "application/x-www-form-urlencoded"
-# Сообщение сервера на странице с ошибкой формы (статус 400).
+# Сообщение сервера на странице с ошибкой формы (статус 400 или 409).
 ERROR_MESSAGE = re.compile(r'<p class="error">(.*?)</p>', re.DOTALL)
 
 
@@ -155,7 +157,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def connection_problem(error: OSError, host: str, address: str) -> str:
+    """Частые сбои связи — одной строкой по-русски."""
+    if isinstance(error, ConnectionRefusedError):
+        return f"{address} не принимает соединения — сервер запущен?"
+    if isinstance(error, TimeoutError):
+        return f"сервер {address} не ответил за {TIMEOUT:g} с"
+    if isinstance(error, socket.gaierror):
+        return f"не удалось найти адрес «{host}»"
+    if isinstance(error, (ConnectionResetError, ConnectionAbortedError)):
+        return f"сервер {address} оборвал соединение"
+    if isinstance(error, BrokenPipeError):
+        return f"сервер {address} закрыл соединение, не дочитав запрос"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return f"до {address} нет пути — сеть недоступна"
+    return f"нет связи с {address}: {error.strerror or error}"
+
+
 def main(argv: list[str] | None = None) -> int:
+    # Символ, которого нет в кодировке терминала (cp1251, cp866), — «?», а не сбой.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(errors="replace")
     args = parse_args(argv)
     address = f"{args.host}:{args.port}"
     try:
@@ -163,16 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl+C, пока ждём сервер, — не ошибка
         print("Прервано.", file=sys.stderr)
         return 0
-    except ConnectionRefusedError:
-        print(
-            f"Ошибка: {address} не принимает соединения — сервер запущен?",
-            file=sys.stderr,
-        )
-    except TimeoutError:
-        print(f"Ошибка: сервер {address} не ответил за {TIMEOUT:g} с", file=sys.stderr)
     except OSError as error:
         print(
-            f"Ошибка: нет связи с {address}: {error.strerror or error}", file=sys.stderr
+            f"Ошибка: {connection_problem(error, args.host, address)}", file=sys.stderr
         )
     except ValueError as error:
         # Битый HTTP-ответ, не-JSON или не журнал в /grades.json.
