@@ -208,9 +208,19 @@ def test_server_gone_and_server_unreachable(launch):
     lonely = launch([PYTHON, CLIENT, "--port", str(port), "--name", "alice"])
     assert_exits(lonely, 1)
     lines = lonely.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(
-        f"Ошибка: не удалось подключиться к 127.0.0.1:{port}"
+    assert lines == [
+        f"Ошибка: не удалось подключиться к 127.0.0.1:{port}: "
+        "соединение отклонено — сервер запущен?"
+    ]
+    # Имя, которого нет в DNS (.invalid не существует по RFC 6761), — по-русски.
+    nowhere = launch(
+        [PYTHON, CLIENT, "--host", "chat.invalid", "--port", "7777", "--name", "al"]
     )
+    assert_exits(nowhere, 1)
+    assert nowhere.stderr.strip().splitlines() == [
+        "Ошибка: не удалось подключиться к chat.invalid:7777: "
+        "нет такого узла — адрес написан верно?"
+    ]
     # Порт вне 0–65535 — тоже одна строка, а не OverflowError с трассировкой.
     wrong = launch([PYTHON, CLIENT, "--port", "99999", "--name", "alice"])
     assert_exits(wrong, 1)

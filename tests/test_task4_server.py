@@ -615,6 +615,8 @@ def test_port_in_use_is_one_line_and_exit_1(launch, step):
     lines = server.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Ошибка: не удалось занять"), lines
     assert str(port) in lines[0]
+    if step == "final":  # по-русски, а не «Address already in use» от ОС
+        assert lines[0].endswith(": порт уже занят — может быть, сервер уже запущен?")
     assert server.stdout == ""
 
 

@@ -48,6 +48,7 @@ import argparse
 import collections
 import contextlib
 import ctypes
+import errno
 import json
 import os
 import signal
@@ -154,6 +155,25 @@ def connect(address: tuple[str, int]) -> socket.socket:
     sock.settimeout(None)  # дальше ждём сколько угодно: тишина в чате — норма
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return sock
+
+
+def network_problem(error: OSError) -> str:
+    """Сбой сети — одной русской строкой, а не текстом ОС («Connection refused»)."""
+    if error.errno is None:  # наш ConnectionError: текст уже по-русски
+        return str(error)
+    if isinstance(error, socket.gaierror):  # DNS не знает такого имени
+        return "нет такого узла — адрес написан верно?"
+    if isinstance(error, ConnectionRefusedError):
+        return "соединение отклонено — сервер запущен?"
+    if isinstance(error, TimeoutError):
+        return "сервер не ответил вовремя"
+    if isinstance(error, (ConnectionResetError, ConnectionAbortedError)):
+        return "сервер оборвал соединение"
+    if isinstance(error, BrokenPipeError):
+        return "сервер уже закрыл соединение"
+    if error.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return "узел недоступен: нет пути по сети"
+    return f"ошибка сети {errno.errorcode.get(error.errno, error.errno)}"
 
 
 def wake_main_thread() -> None:
@@ -291,7 +311,7 @@ class ChatClient:
             self.sock = connect(self.address)
         except OSError as error:
             raise ConnectionError(
-                f"не удалось подключиться снова: {error.strerror or error}"
+                f"не удалось подключиться снова: {network_problem(error)}"
             ) from None
 
     # --- поток приёма --------------------------------------------------------
@@ -301,7 +321,7 @@ class ChatClient:
                 self.handle(message)
             problem = "сервер закрыл соединение"
         except OSError as error:
-            problem = f"соединение потеряно ({error})"
+            problem = f"соединение потеряно: {network_problem(error)}"
         with self.state_lock:
             if self.leaving:  # это мы ушли — всё в порядке
                 return
@@ -578,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(
             f"Ошибка: не удалось подключиться к {args.host}:{args.port}: "
-            f"{error.strerror or error}",
+            f"{network_problem(error)}",
             file=sys.stderr,
         )
         return 1
@@ -599,7 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as error:
             client.leaving = True
             # Разрыв или молчание при входе; в чате о разрыве скажет поток приёма.
-            print(f"Ошибка: {error}", file=sys.stderr)
+            print(f"Ошибка: {network_problem(error)}", file=sys.stderr)
             return 1
         return client.leave()
 

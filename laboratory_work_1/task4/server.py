@@ -20,6 +20,7 @@
 """
 
 import argparse
+import errno
 import json
 import logging
 import queue
@@ -781,6 +782,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def bind_problem(error: Exception) -> str:
+    """Почему не удалось занять адрес — по-русски, а не текстом ОС."""
+    if isinstance(error, OverflowError):
+        return "порт — число от 0 до 65535"
+    if isinstance(error, socket.gaierror):
+        return "нет такого узла — адрес написан верно?"
+    # На Windows у ошибок сокета свои номера: WSAEADDRINUSE и WSAEADDRNOTAVAIL.
+    if error.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", None)):
+        return "порт уже занят — может быть, сервер уже запущен?"
+    if error.errno in (errno.EADDRNOTAVAIL, getattr(errno, "WSAEADDRNOTAVAIL", None)):
+        return "у этого компьютера нет такого адреса"
+    if error.errno in (errno.EACCES, getattr(errno, "WSAEACCES", None)):
+        return "нет прав на этот порт"
+    return f"ошибка сокета {errno.errorcode.get(error.errno, error.errno)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sys.setswitchinterval(SWITCH_INTERVAL)  # пачки под нагрузкой крупнее
@@ -798,7 +815,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     except (OSError, OverflowError) as error:  # OverflowError — порт больше 65535
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {error}",
+            f"Ошибка: не удалось занять {args.host}:{args.port}: {bind_problem(error)}",
             file=sys.stderr,
         )
         return 1
