@@ -82,11 +82,11 @@ except KeyboardInterrupt:
     print("Сервер остановлен.", file=sys.stderr)
 """
 
-SERVER_COMMAND = "python laboratory_work_1/task9/server.py --port {port}"
-CLIENT_COMMAND = "python laboratory_work_1/task9/client.py --port {port}"
+SERVER_COMMAND = "python3 laboratory_work_1/task9/server.py --port {port}"
+CLIENT_COMMAND = "python3 laboratory_work_1/task9/client.py --port {port}"
 
 EXPECTED_ALICE = """\
-$ python laboratory_work_1/task9/client.py --port <PORT>
+$ python3 laboratory_work_1/task9/client.py --port <PORT>
 > привет мир
 Эхо: ПРИВЕТ МИР
 > Пока!
@@ -94,7 +94,7 @@ $
 """
 
 EXPECTED_SERVER = """\
-$ python laboratory_work_1/task9/server.py --port <PORT>
+$ python3 laboratory_work_1/task9/server.py --port <PORT>
 HH:MM:SS INFO Сервер слушает 127.0.0.1:<PORT>
 HH:MM:SS INFO Клиент 127.0.0.1:<EPHEMERAL> подключился
 ^CHH:MM:SS INFO Сервер остановлен.
@@ -171,7 +171,7 @@ def test_picture_shows_the_typed_command_and_input_transcript_masks_the_variable
     ElementTree.fromstring(svg)  # правильный XML
     nbsp = "&#160;"
     # порт по умолчанию был свободен: команда — как её набирает человек, без --port
-    assert f"${nbsp}python{nbsp}laboratory_work_1/task9/client.py<" in svg
+    assert f"${nbsp}python3{nbsp}laboratory_work_1/task9/client.py<" in svg
     assert f"&gt;{nbsp}привет{nbsp}мир<" in svg  # эхо набранного
     assert f"alice{nbsp}—{nbsp}client.py" in svg  # заголовок окна
     # шрифты — только локальные, без @font-face с CDN
@@ -285,14 +285,14 @@ def test_traceback_and_wrong_exit_code_fail_the_scenario(tmp_path):
     )
     traceback = demo_scenario(
         default_port,
-        shots.Run("alice", "python laboratory_work_1/task9/crash.py"),
+        shots.Run("alice", "python3 laboratory_work_1/task9/crash.py"),
         shots.Exit("alice", code=1),
     )
     with pytest.raises(shots.ScenarioError, match="трассировка в терминале alice"):
         shots.shoot(traceback, checking=True, source=source)
     wrong_code = demo_scenario(
         default_port,
-        shots.Run("alice", "python laboratory_work_1/task9/crash.py x"),
+        shots.Run("alice", "python3 laboratory_work_1/task9/crash.py x"),
         shots.Exit("alice", code=0),
     )
     with pytest.raises(shots.ScenarioError, match="кодом 3, ожидали 0"):

@@ -49,10 +49,10 @@ tests/test_screenshots.py) перезапускает сценарии и пад
   `<N> мс`, путь временной рабочей папки → `<WORKDIR>`.
 
 * **Порт.** Команды в сценарии пишутся как их набирает человек, с
-  заполнителем: `python laboratory_work_1/task4/server.py --port {port}`.
+  заполнителем: `python3 laboratory_work_1/task4/server.py --port {port}`.
   При съёмке движок берёт порт задания по умолчанию, если он свободен, и тогда
   флаг `--port {port}` не нужен: он убирается из команды, и на картинке (и в
-  настоящем запуске) — `python laboratory_work_1/task4/server.py`. Если порт
+  настоящем запуске) — `python3 laboratory_work_1/task4/server.py`. Если порт
   занят, берётся свободный, и флаг на картинке честно остаётся. При проверке
   (`--check`, тест) порт всегда свободный, чтобы не мешать запущенному рядом
   серверу и параллельным тестам. В стенограмме флаг записан всегда как
@@ -482,8 +482,8 @@ class Runner:
             )
         line = typed_command(command, self.port, self.scenario.default_port)
         words = shlex.split(line)
-        if words[0] != "python":
-            raise ScenarioError(f"команда должна начинаться с python: {command!r}")
+        if words[0] != "python3":
+            raise ScenarioError(f"команда должна начинаться с python3: {command!r}")
         # Приглашение уже на экране, если в этом терминале что-то завершилось.
         prompt = "" if session.record.endswith(PROMPT.encode()) else PROMPT
         session.show(
@@ -1027,10 +1027,10 @@ def select_scenarios(scenarios, only: list[str] | None):
 
 # Команды — как в README; `{port}` — порт прогона
 # (флаг исчезает, если порт по умолчанию).
-TASK1 = "python laboratory_work_1/task1/{program}.py --port {{port}}"
-TASK2 = "python laboratory_work_1/task2/{program}.py --port {{port}}"
-TASK3 = "python laboratory_work_1/task3/{program}.py --port {{port}}"
-TASK5 = "python laboratory_work_1/task5/{program}.py --port {{port}}"
+TASK1 = "python3 laboratory_work_1/task1/{program}.py --port {{port}}"
+TASK2 = "python3 laboratory_work_1/task2/{program}.py --port {{port}}"
+TASK3 = "python3 laboratory_work_1/task3/{program}.py --port {{port}}"
+TASK5 = "python3 laboratory_work_1/task5/{program}.py --port {{port}}"
 
 
 def stop_server(terminal: str = "server") -> tuple[Step, ...]:
@@ -1180,7 +1180,7 @@ JOURNAL = Scenario(
     ),
 )
 
-TASK4 = "python laboratory_work_1/task4/{program}.py --port {{port}}"
+TASK4 = "python3 laboratory_work_1/task4/{program}.py --port {{port}}"
 CHAT_PROMPT = "> "  # приглашение клиента чата
 
 
