@@ -75,7 +75,7 @@ def test_sigint_that_does_not_interrupt_the_wait_still_stops_server(
         lambda args: launch([args[0], "-c", LIKE_WINDOWS, *args[1:]]), task, *extra
     )
     server.interrupt()
-    # Тик — полсекунды; без тика сервер ждал бы датаграмму вечно.
+    # Тик — полсекунды; без тика сервер ждал бы дейтаграмму вечно.
     assert server.wait_exit(timeout=5) == 0, server.stderr
     assert server.stderr.splitlines()[-1].endswith("INFO Сервер остановлен.")
     server.assert_no_traceback()

@@ -26,14 +26,14 @@ def run_client(launch, port: int, *args: str):
 
 @pytest.fixture
 def silent_server():
-    """UDP-сокет, который только принимает датаграммы и никогда не отвечает."""
+    """UDP-сокет, который только принимает дейтаграммы и никогда не отвечает."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         yield sock
 
 
 def drain(sock: socket.socket) -> list[bytes]:
-    """Все датаграммы, уже лежащие в приёмном буфере сокета."""
+    """Все дейтаграммы, уже лежащие в приёмном буфере сокета."""
     sock.setblocking(False)
     received = []
     while True:
@@ -126,27 +126,27 @@ def test_garbage_and_huge_datagrams_do_not_kill_server(launch):
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as raw:
         raw.settimeout(5)
         raw.sendto(b"\xff\xfe\xc3 \nbad", address)  # не UTF-8 и с переводом строки
-        # Отвечаем любой датаграмме разумной длины
+        # Отвечаем любой дейтаграмме разумной длины
         assert raw.recv(1024) == b"Hello, client"
         raw.sendto(b"x" * 5000, address)  # длиннее MAX_DATAGRAM — без ответа
-        raw.sendto(b"", address)  # пустая датаграмма — законна в UDP
+        raw.sendto(b"", address)  # пустая дейтаграмма — законна в UDP
         assert raw.recv(1024) == b"Hello, client"  # это ответ на пустую, не на длинную
     server.wait_for(
         r"Сообщение от 127\.0\.0\.1:\d+: '\ufffd\ufffd\ufffd \\nbad'", "stderr"
     )
     if sys.platform == "win32":
-        # Windows не отдаёт обрезанную датаграмму: recvfrom бросает WSAEMSGSIZE,
+        # Windows не отдаёт обрезанную дейтаграмму: recvfrom бросает WSAEMSGSIZE,
         # и адрес отправителя теряется вместе с ней.
-        too_long = r"WARNING Сбой при обмене датаграммой: датаграмма длиннее буфера"
+        too_long = r"WARNING Сбой при обмене дейтаграммой: дейтаграмма длиннее буфера"
     else:
-        too_long = r"WARNING 127\.0\.0\.1:\d+ прислал датаграмму длиннее 1024 байт"
+        too_long = r"WARNING 127\.0\.0\.1:\d+ прислал дейтаграмму длиннее 1024 байт"
     server.wait_for(too_long, "stderr")
     client = run_client(launch, server.port)
     assert client.wait_exit() == 0
     assert client.stdout == "Ответ сервера: Hello, client\n"
     assert server.running
-    # Каждая строка лога — одна датаграмма:
-    # перевод строки из датаграммы не разорвал лог.
+    # Каждая строка лога — одна дейтаграмма:
+    # перевод строки из дейтаграммы не разорвал лог.
     assert all(line[:2].isdigit() for line in server.stderr.splitlines())
     server.assert_no_traceback()
 
