@@ -731,3 +731,41 @@ def test_every_page_links_to_its_source_for_editing(site, pages):
         assert f'href="{REPO_URL}/edit/main/{source}"' in text, page
         assert f'<a href="{REPO_URL}" title=' in text, page
         assert 'data-md-component="source"' not in text, page
+
+
+# Для каждого видимого блока кода из файла лабораторной: помещается ли он в колонку;
+# для каждого скриншота терминала: какой он ширины по сравнению со статьёй.
+LAYOUT = """(() => {
+  const article = document.querySelector("article").getBoundingClientRect().width;
+  const code = [...document.querySelectorAll(".md-typeset .highlight")]
+    .filter((block) => block.offsetParent !== null)
+    .filter((block) => (block.querySelector(".filename") || {}).textContent
+      ?.startsWith("laboratory_work_1/"))
+    .map((block) => {
+      const inner = block.querySelector("pre > code");
+      return [block.querySelector(".filename").textContent,
+              inner.scrollWidth - inner.clientWidth];
+    });
+  const shots = [...document.querySelectorAll(".md-typeset figure img")]
+    .filter((img) => img.getAttribute("src").endsWith(".svg"))
+    .map((img) => [img.getAttribute("src"),
+                   img.getBoundingClientRect().width / article]);
+  return JSON.stringify({code, shots});
+})()"""
+
+
+@pytest.mark.browser
+def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
+    """На экране 1280 px строка кода в 88 символов (предел ruff) видна целиком,
+    без прокрутки вбок, а скриншоты терминала — во всю колонку (текст на них
+    крупнее 12 px)."""
+    _, base, _ = served_site
+    with Browser(require_chromium(), width=1280, height=900) as browser:
+        for page in ("lab1/task4/step-5/", "lab1/task1/"):
+            browser.open(base + page)
+            layout = json.loads(browser.evaluate(LAYOUT))
+            assert layout["code"], f"{page}: не нашёл блоков кода лабораторной"
+            wide = [(name, extra) for name, extra in layout["code"] if extra > 1]
+            assert not wide, f"{page}: код шире колонки на столько пикселей: {wide}"
+            narrow = [(src, share) for src, share in layout["shots"] if share < 0.9]
+            assert not narrow, f"{page}: скриншоты уже колонки: {narrow}"
