@@ -765,6 +765,21 @@ def test_over_the_total_backlog_the_biggest_non_reader_goes_first(launch, step):
 
 
 @on_steps("final")
+def test_a_socket_broken_before_accept_does_not_stop_the_server(launch, step):
+    """На macOS setsockopt(TCP_NODELAY) падает на сокете, который клиент оборвал,
+    пока тот ждал в очереди listen; сервер закрывает такой сокет и живёт дальше."""
+    fault = Path(__file__).parent / "nodelay_fault"
+    server = start_server(
+        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
+        task_name(step),
+    )
+    assert Raw(server.port).wait_closed() == []  # первому — сразу закрытый сокет
+    assert Raw(server.port).ask(presence("alice"))["response"] == 202
+    assert server.running
+    server.assert_no_traceback()
+
+
+@on_steps("final")
 def test_rooms_are_bounded_per_user_and_in_total(launch, step):
     server = chat_server(launch, step, "--max-rooms", "3")
     alice, bob = Raw(server.port, "alice"), Raw(server.port, "bob")

@@ -383,8 +383,13 @@ class ChatServer:
         if full:
             self.refuse_connection(sock, address)
             return
-        # Без задержки Нейгла.
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # Без задержки Нейгла. На macOS setsockopt падает (EINVAL), если клиент
+        # успел оборвать соединение, пока оно ждало в очереди listen.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            sock.close()
+            return
         # Писатель — по очереди.
         conn = Connection(sock, address, self.writers[self.accepted % WRITERS])
         self.accepted += 1
