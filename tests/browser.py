@@ -388,3 +388,10 @@ def computed_style(browser: Browser, node_id: int) -> dict[str, str]:
     (нужен watch_page() до open())."""
     style = browser._call("CSS.getComputedStyleForNode", {"nodeId": node_id})
     return {item["name"]: item["value"] for item in style["computedStyle"]}
+
+
+def rendered_width(browser: Browser, node_id: int) -> float:
+    """Ширина узла из dom_tree() на экране, в CSS-пикселях (и внутри закрытого
+    теневого корня, куда JS страницы не достаёт)."""
+    model = browser._call("DOM.getBoxModel", {"nodeId": node_id})["model"]
+    return float(model["width"])
