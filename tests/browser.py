@@ -395,3 +395,19 @@ def rendered_width(browser: Browser, node_id: int) -> float:
     теневого корня, куда JS страницы не достаёт)."""
     model = browser._call("DOM.getBoxModel", {"nodeId": node_id})["model"]
     return float(model["width"])
+
+
+def resize(browser: Browser, width: int, height: int) -> None:
+    """Меняет размер окна вкладки (как другой экран); страницу открыть заново."""
+    browser._call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def forget_site_data(browser: Browser, origin: str) -> None:
+    """Стирает localStorage сайта: страница откроется как у нового читателя."""
+    browser._call(
+        "Storage.clearDataForOrigin",
+        {"origin": origin, "storageTypes": "local_storage"},
+    )
