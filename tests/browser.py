@@ -388,3 +388,26 @@ def computed_style(browser: Browser, node_id: int) -> dict[str, str]:
     (нужен watch_page() до open())."""
     style = browser._call("CSS.getComputedStyleForNode", {"nodeId": node_id})
     return {item["name"]: item["value"] for item in style["computedStyle"]}
+
+
+def rendered_width(browser: Browser, node_id: int) -> float:
+    """Ширина узла из dom_tree() на экране, в CSS-пикселях (и внутри закрытого
+    теневого корня, куда JS страницы не достаёт)."""
+    model = browser._call("DOM.getBoxModel", {"nodeId": node_id})["model"]
+    return float(model["width"])
+
+
+def resize(browser: Browser, width: int, height: int) -> None:
+    """Меняет размер окна вкладки (как другой экран); страницу открыть заново."""
+    browser._call(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+    )
+
+
+def forget_site_data(browser: Browser, origin: str) -> None:
+    """Стирает localStorage сайта: страница откроется как у нового читателя."""
+    browser._call(
+        "Storage.clearDataForOrigin",
+        {"origin": origin, "storageTypes": "local_storage"},
+    )

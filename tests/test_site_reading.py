@@ -1,0 +1,338 @@
+"""Сайт глазами читателя: ссылка на вкладку, поиск по-русски, телефон.
+
+Всё проверяется в настоящем браузере (headless Chromium) на собранном сайте — те
+же фикстуры `site` и `served_site`, что в test_site.py.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from browser import (
+    Browser,
+    computed_style,
+    dom_tree,
+    forget_site_data,
+    rendered_width,
+    require_chromium,
+    resize,
+    watch_page,
+)
+from test_site import attributes, served_site, site, walk  # noqa: F401
+
+DEADLINE = 5.0  # секунд на любое ожидание в браузере
+DESKTOP = (1200, 800)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Один Chromium на все проверки модуля: запуск браузера дороже страницы."""
+    with Browser(require_chromium(), width=DESKTOP[0], height=DESKTOP[1]) as browser:
+        watch_page(browser)  # DOM и CSS по CDP — для диаграмм в теневом корне
+        yield browser
+
+
+def wait_for(browser: Browser, expression: str, what: str):
+    """Ждёт, пока JS-выражение станет истинным; возвращает его значение."""
+    deadline = time.monotonic() + DEADLINE
+    while not (value := browser.evaluate(expression)):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"не дождался за {DEADLINE} с: {what}")
+        time.sleep(0.05)
+    return value
+
+
+# ---------------------------------------------------------- ссылка на вкладку
+
+# Какая вкладка набора выбрана и какой блок виден: набор — тот, где вкладка `id`.
+TABS = """((id) => {
+  const input = document.getElementById(id);
+  const set = input.closest(".tabbed-set");
+  const inputs = [...set.querySelectorAll(":scope > input")];
+  const blocks = [...set.querySelectorAll(":scope > .tabbed-content > .tabbed-block")];
+  return JSON.stringify({
+    checked: inputs.filter((i) => i.checked).map((i) => i.id),
+    visible: blocks.filter((b) => b.offsetHeight > 0)
+      .map((b) => inputs[blocks.indexOf(b)].id),
+  });
+})"""
+
+
+def tab_state(browser: Browser, tab_id: str) -> dict:
+    return json.loads(browser.evaluate(f"{TABS}({json.dumps(tab_id)})"))
+
+
+@pytest.mark.browser
+def test_link_to_a_tab_opens_that_tab(served_site, browser):  # noqa: F811
+    """Щелчок по вкладке «Клиент» даёт адрес …/task1/#клиент; по этому адресу
+    страница открывается с выбранной вкладкой «Клиент» и её кодом на виду — и
+    в свежем браузере, где ещё ничего не выбирали. Смена якоря на той же
+    странице тоже переключает вкладку."""
+    _, base, _ = served_site
+    resize(browser, *DESKTOP)
+    # Material помнит выбранную вкладку в localStorage; у нового читателя — пусто
+    forget_site_data(browser, base.rstrip("/"))
+    browser.open(base + "lab1/task1/#клиент")
+    wait_for(
+        browser,
+        "document.getElementById('клиент').checked",
+        "вкладка «Клиент» по ссылке …/task1/#клиент",
+    )
+    assert tab_state(browser, "клиент") == {
+        "checked": ["клиент"],
+        "visible": ["клиент"],
+    }
+    browser.evaluate("location.hash = 'сервер'")
+    wait_for(
+        browser,
+        "document.getElementById('сервер').checked",
+        "вкладка «Сервер» после смены якоря на #сервер",
+    )
+    assert tab_state(browser, "сервер")["visible"] == ["сервер"]
+
+
+# ------------------------------------------------------------ поиск по-русски
+
+# Набирает запрос в поиске Material (поиск работает в фоновом потоке страницы)
+# и возвращает адреса всех найденных страниц: первые десять Material показывает
+# сразу, остальные — когда список прокручен до конца.
+SEARCH = """(async (query) => {
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+  const input = document.querySelector("[data-md-component=search-query]");
+  const meta = document.querySelector(".md-search-result__meta");
+  const list = document.querySelector(".md-search-result__list");
+  const scroll = document.querySelector(".md-search__scrollwrap");
+  const deadline = performance.now() + DEADLINE_MS;
+  // Пока индекс строится, в строке итогов «Инициализация поиска»; готовый поиск
+  // сам ищет пустой запрос, и его ответ, пришедший позже нашего запроса, Material
+  // подписал бы нашим — ждём, пока этот ответ придёт.
+  while (/Инициализ/.test(meta.textContent)) {
+    if (performance.now() > deadline) return null;
+    await sleep(20);
+  }
+  meta.textContent = "";
+  input.value = query;
+  input.dispatchEvent(new KeyboardEvent("keyup", {bubbles: true}));
+  input.focus(); // открывает список результатов (его прокрутка догружает хвост)
+  while (!/совпаден/i.test(meta.textContent)) {
+    if (performance.now() > deadline) return null;
+    await sleep(20);
+  }
+  const total = Number((meta.textContent.match(/\\d+/) || [0])[0]);
+  // хвост Material догружает, когда список докручен до конца: вверх и вниз
+  while (list.children.length < total && performance.now() < deadline) {
+    scroll.scrollTop = 0;
+    await sleep(20);
+    scroll.scrollTop = scroll.scrollHeight;
+    await sleep(20);
+  }
+  return JSON.stringify([...list.children].map((item) => ({
+    page: item.querySelector("a").href.split(/[?#]/)[0],
+    links: [...item.querySelectorAll("a")].map((a) => a.href),
+  })));
+})""".replace("DEADLINE_MS", str(int(DEADLINE * 1000)))
+
+
+def search(browser: Browser, query: str) -> list[dict]:
+    found = browser.evaluate(f"{SEARCH}({json.dumps(query)})")
+    assert found is not None, f"поиск не ответил на «{query}» за {DEADLINE} с"
+    return json.loads(found)
+
+
+def pages_with(out, word: str) -> set[str]:
+    """Страницы сайта (путь от корня: lab1/task4/step-1/), где есть это слово —
+    в тексте, который индексирует поиск (search/search_index.json)."""
+    index = json.loads((out / "search/search_index.json").read_text("utf-8"))
+    pattern = re.compile(rf"(?<!\w){re.escape(word)}(?!\w)", re.I)
+    return {
+        doc["location"].split("#")[0]
+        for doc in index["docs"]
+        if pattern.search(doc["title"] + " " + doc["text"])
+    }
+
+
+TASK_PAGES = {f"lab1/task{n}/" for n in range(1, 6)}
+
+
+@pytest.mark.browser
+def test_search_finds_other_forms_of_a_russian_word(served_site, browser):  # noqa: F811
+    """«рассылок» находит страницы, где написано «рассылки», «блокировка» — где
+    «блокировки», «сокетов» и «сокет» — страницы всех заданий; TCP_NODELAY
+    находится и в «socket.TCP_NODELAY». По ссылке из результатов страница
+    подсвечивает найденное во всех формах слова («рассыл…»)."""
+    out, base, _ = served_site
+    site_path = urlsplit(base).path
+
+    def found_pages(results: list[dict]) -> set[str]:
+        return {urlsplit(r["page"]).path.removeprefix(site_path) for r in results}
+
+    expected = {
+        "рассылок": pages_with(out, "рассылки"),
+        "блокировка": pages_with(out, "блокировки"),
+        "сокетов": TASK_PAGES,
+        "сокет": TASK_PAGES,
+        "TCP_NODELAY": pages_with(out, "TCP_NODELAY"),
+    }
+    assert all(expected.values()), expected
+    resize(browser, *DESKTOP)
+    browser.open(base + "lab1/")
+    results = {query: search(browser, query) for query in expected}
+    for query, pages in expected.items():
+        missing = pages - found_pages(results[query])
+        assert not missing, (
+            f"«{query}» не нашёл страницы {sorted(missing)}, "
+            f"нашёл {sorted(found_pages(results[query]))}"
+        )
+
+    # Подсветка на странице, куда ведёт результат: те же основы слов.
+    link = next(
+        link
+        for result in results["рассылок"]
+        for link in result["links"]
+        if re.search(r"[?&]h=[^&#]", link)  # ссылка с найденными словами
+    )
+    browser.open(link)
+    marks = json.loads(
+        wait_for(
+            browser,
+            "(() => { const m = [...document.querySelectorAll("
+            "'mark[data-md-highlight]')].map((m) => m.textContent);"
+            " return m.length && JSON.stringify(m); })()",
+            f"подсветка найденного на {link}",
+        )
+    )
+    assert all(mark.lower().startswith("рассыл") for mark in marks), marks
+
+
+# ------------------------------------------------------------------- телефон
+
+PHONE = 390  # ширина экрана телефона, CSS-пикселей
+HEADROOM = 0.9  # слово заголовка — не шире 90 % строки: шрифты телефонов разные
+LABEL_PX = 10  # подписи диаграмм не мельче
+SCROLLED_LABEL_PX = 7  # …а у широкой схемы в рамке с прокруткой — не мельче этого
+
+# Слова заголовков (дефис и тире — законные места переноса), разрезанные между
+# строками, и слова, которым в строке тесно.
+HEADINGS = """(() => {
+  const split = [], tight = [];
+  for (const h of document.querySelectorAll(".md-typeset :is(h1, h2, h3, h4)")) {
+    const style = getComputedStyle(h);
+    const line = h.clientWidth - parseFloat(style.paddingLeft)
+      - parseFloat(style.paddingRight);
+    const texts = document.createTreeWalker(h, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+      if (node.parentElement.closest(".headerlink")) continue;
+      for (const m of node.data.matchAll(/[^\\s\\-‐–—]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+        if (new Set(rects.map((r) => Math.round(r.top))).size > 1) split.push(m[0]);
+        else if (rects[0].width > HEADROOM * line) tight.push(m[0]);
+      }
+    }
+  }
+  return JSON.stringify({split, tight});
+})()""".replace("HEADROOM", str(HEADROOM))
+
+# Таблицы шире экрана не в рамке с прокруткой; код в ячейках, разрезанный между
+# строками (по словам: пробел — законный перенос); ширина самой страницы.
+TABLES = """(() => {
+  const screen = document.documentElement.clientWidth;
+  const loose = [], cut = [];
+  for (const table of document.querySelectorAll(
+      ".md-typeset table:not(.highlighttable)")) {
+    const right = table.getBoundingClientRect().right;
+    let box = table.parentElement;
+    while (box && !/auto|scroll/.test(getComputedStyle(box).overflowX))
+      box = box.parentElement;
+    if (right > screen + 0.5 && !(box && box.getBoundingClientRect().right <= screen))
+      loose.push(table.textContent.trim().slice(0, 40));
+  }
+  for (const code of document.querySelectorAll(".md-typeset :is(td, th) code")) {
+    const texts = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    for (let node = texts.nextNode(); node; node = texts.nextNode())
+      for (const m of node.data.matchAll(/\\S+/g)) {
+        const range = document.createRange();
+        range.setStart(node, m.index);
+        range.setEnd(node, m.index + m[0].length);
+        const tops = [...range.getClientRects()].map((r) => Math.round(r.top));
+        if (new Set(tops).size > 1) cut.push(m[0]);
+      }
+  }
+  return JSON.stringify({page: document.documentElement.scrollWidth, screen,
+                         loose, cut});
+})()"""
+
+
+def diagram_labels(browser: Browser, where: str) -> list[str]:
+    """Диаграммы, подписи которых мельче допустимого. Схема — SVG в закрытом
+    теневом корне: её размер на экране и размер шрифта берутся по CDP, подпись
+    на экране = шрифт × (ширина на экране / ширина viewBox)."""
+    scrolls = browser.evaluate(
+        "[...document.querySelectorAll('div.mermaid')]"
+        ".map((host) => host.scrollWidth > host.clientWidth + 1)"
+    )
+    svgs = [
+        node
+        for node in walk(dom_tree(browser))
+        if node.get("localName") == "svg" and "aria-roledescription" in attributes(node)
+    ]
+    assert len(svgs) == len(scrolls) > 0, (where, len(svgs), scrolls)
+    problems = []
+    for number, (svg, scrolled) in enumerate(zip(svgs, scrolls, strict=True), 1):
+        view_width = float(attributes(svg)["viewBox"].split()[2])
+        scale = rendered_width(browser, svg["nodeId"]) / view_width
+        label = next(
+            parent
+            for parent in walk(svg)
+            if parent.get("localName") not in ("style", "title", "desc")
+            for child in parent.get("children", [])
+            if child.get("nodeType") == 3 and child.get("nodeValue", "").strip()
+        )
+        size = float(computed_style(browser, label["nodeId"])["font-size"][:-2])
+        least = SCROLLED_LABEL_PX if scrolled else LABEL_PX
+        if size * scale < least:
+            problems.append(
+                f"{where}, диаграмма {number}: подписи {size * scale:.1f} px "
+                f"(нужно от {least}; рамка {'' if scrolled else 'не '}прокручивается)"
+            )
+    return problems
+
+
+@pytest.mark.browser
+def test_pages_read_on_a_phone(served_site, browser):  # noqa: F811
+    """На экране 390 px: слова заголовков не режутся и помещаются с запасом;
+    таблица шире экрана прокручивается в своей рамке, страница вбок не едет,
+    код в ячейках не рвётся посреди имени; подписи диаграмм от 10 px (у широкой
+    схемы в рамке с прокруткой — от 7 px)."""
+    out, base, _ = served_site
+    problems = []
+    resize(browser, PHONE, 844)
+    for page in ("lab1/task4/", "lab1/task4/step-5/"):
+        browser.open(base + page)
+        headings = json.loads(browser.evaluate(HEADINGS))
+        problems += [
+            f"{page}: слово заголовка разрезано: {w}" for w in headings["split"]
+        ]
+        problems += [f"{page}: слову заголовка тесно: {w}" for w in headings["tight"]]
+        tables = json.loads(browser.evaluate(TABLES))
+        if tables["page"] > tables["screen"]:
+            problems.append(f"{page}: страница шире экрана: {tables['page']} px")
+        problems += [f"{page}: таблица не в рамке: {t}" for t in tables["loose"]]
+        problems += [f"{page}: код в таблице разрезан: {c}" for c in tables["cut"]]
+        diagrams = (
+            (out / page / "index.html").read_text("utf-8").count('class="mermaid"')
+        )
+        if diagrams:
+            wait_for(
+                browser,
+                f"document.querySelectorAll('div.mermaid').length >= {diagrams}",
+                f"{page}: диаграммы нарисованы",
+            )
+            problems += diagram_labels(browser, page)
+    assert not problems, "\n".join(problems)
