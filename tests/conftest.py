@@ -12,6 +12,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from support import Program  # noqa: E402
 
+# Фикстуры собранного сайта (site, served_site) — одна сборка на процесс.
+pytest_plugins = ["site_fixtures"]
+
 # Тесты свойств (hypothesis) гоняют настоящие серверы, поэтому в наборе примеров
 # мало, а порядок их детерминирован: набор обязан проходить одинаково каждый раз.
 # Долгий прогон — отдельной командой (см. README):

@@ -9,16 +9,13 @@
 from __future__ import annotations
 
 import html
-import http.server
 import importlib.util
 import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import tarfile
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -38,12 +35,8 @@ from browser import (
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from mkdocs.utils import CountHandler
+from site_fixtures import REPO_URL, SITE_URL
 from support import ROOT
-
-# Сайт собирается так, как его публикует GitHub Pages: по пути проекта и со
-# ссылками на репозиторий (адреса — примерные, см. site_url в mkdocs.yml).
-SITE_URL = "http://127.0.0.1:8000/lab1-sockets/"
-REPO_URL = "https://github.com/example/lab1-sockets"
 
 # Страницы, которые есть всегда (остальные MkDocs находит сам).
 CORE_PAGES = ["index.html", "lab1/index.html"] + [
@@ -77,31 +70,6 @@ def pages(mkdocs_config) -> dict[str, str]:
         page.dest_uri: f"{docs}/{page.src_uri}"
         for page in get_files(mkdocs_config).documentation_pages()
     }
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("site")
-    # Вывод MkDocs — в UTF-8 на любой ОС (на Windows иначе cp1252).
-    env = dict(
-        os.environ,
-        NO_MKDOCS_2_WARNING="1",
-        PYTHONIOENCODING="utf-8",
-        SITE_URL=SITE_URL,
-        REPO_URL=REPO_URL,
-    )
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-    )
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log
-    return out, log
 
 
 def test_strict_build_has_no_warnings(site):
@@ -350,40 +318,6 @@ MERMAID_DEADLINE = 15.0  # секунд на все диаграммы сайт�
 ARTICLE = re.compile(r'(<article class="md-content__inner[^"]*">).*?(</article>)', re.S)
 # Страница, на которую собираются все диаграммы сайта (см. тест ниже)
 ALL_DIAGRAMS = "lab1/all-diagrams.html"
-
-
-@pytest.fixture(scope="module")
-def served_site(site):
-    """Собранный сайт по HTTP на свободном порту 127.0.0.1 (как у читателя) и
-    словарь extra: «путь → HTML» для страниц, которых нет на диске."""
-    out, _ = site
-    extra: dict[str, bytes] = {}
-
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, directory=str(out), **kwargs)
-
-        def do_GET(self):
-            body = extra.get(self.path.lstrip("/"))
-            if body is None:
-                return super().do_GET()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):  # журнал запросов тесту не нужен
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield out, f"http://127.0.0.1:{server.server_address[1]}/", extra
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def built_diagrams(out: Path) -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ from browser import (
     resize,
     watch_page,
 )
-from test_site import attributes, served_site, site, walk  # noqa: F401
+from test_site import attributes, walk
 
 DEADLINE = 5.0  # секунд на любое ожидание в браузере
 DESKTOP = (1200, 800)
