@@ -669,7 +669,11 @@ def test_every_page_links_to_its_source_for_editing(site, pages):
 
 # Для каждого видимого блока кода из файла лабораторной: помещается ли он в колонку;
 # для каждого скриншота терминала: какой он ширины по сравнению со статьёй.
-LAYOUT = """(() => {
+LAYOUT = """(async () => {
+  const svgs = [...document.querySelectorAll(".md-typeset figure img")]
+    .filter((img) => img.getAttribute("src").endsWith(".svg"));
+  svgs.forEach((img) => { img.loading = "eager"; });  // на сайте они ленивые
+  await Promise.all(svgs.map((img) => img.decode().catch(() => null)));
   const article = document.querySelector("article").getBoundingClientRect().width;
   const code = [...document.querySelectorAll(".md-typeset .highlight")]
     .filter((block) => block.offsetParent !== null)
@@ -680,10 +684,9 @@ LAYOUT = """(() => {
       return [block.querySelector(".filename").textContent,
               inner.scrollWidth - inner.clientWidth];
     });
-  const shots = [...document.querySelectorAll(".md-typeset figure img")]
-    .filter((img) => img.getAttribute("src").endsWith(".svg"))
-    .map((img) => [img.getAttribute("src"),
-                   img.getBoundingClientRect().width / article]);
+  const shots = svgs.map((img) => [img.getAttribute("src"),
+                   img.getBoundingClientRect().width / article,
+                   img.naturalWidth]);
   return JSON.stringify({code, shots});
 })()"""
 
@@ -692,7 +695,7 @@ LAYOUT = """(() => {
 def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
     """На экране 1280 px строка кода в 88 символов (предел ruff) видна целиком,
     без прокрутки вбок, а скриншоты терминала — во всю колонку (текст на них
-    крупнее 12 px)."""
+    крупнее 12 px) и со своим размером, в котором их и открывает просмотрщик."""
     _, base, _ = served_site
     with Browser(require_chromium(), width=1280, height=900) as browser:
         for page in ("lab1/task4/step-5/", "lab1/task1/"):
@@ -701,5 +704,8 @@ def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
             assert layout["code"], f"{page}: не нашёл блоков кода лабораторной"
             wide = [(name, extra) for name, extra in layout["code"] if extra > 1]
             assert not wide, f"{page}: код шире колонки на столько пикселей: {wide}"
-            narrow = [(src, share) for src, share in layout["shots"] if share < 0.9]
+            narrow = [(src, share) for src, share, _ in layout["shots"] if share < 0.9]
             assert not narrow, f"{page}: скриншоты уже колонки: {narrow}"
+            # Свой размер картинки: по нему её открывает просмотрщик (glightbox).
+            tiny = [(src, width) for src, _, width in layout["shots"] if width < 600]
+            assert not tiny, f"{page}: у скриншотов нет своего размера: {tiny}"

@@ -910,12 +910,16 @@ def render_svg(screen, title: str, unique_id: str) -> str:
     for row in screen_rows(screen) or [""]:
         console.print(row)
     css_id = re.sub(r"[^a-zA-Z0-9-]", "-", unique_id)
-    return console.export_svg(
+    svg = console.export_svg(
         title=title,
         code_format=_svg_format(),
         font_aspect_ratio=FONT_ASPECT_RATIO,
         unique_id=f"terminal-{css_id}",
     )
+    # Собственный размер — из viewBox: без width и height у картинки его нет, и
+    # просмотрщик на сайте (glightbox) открывал её крошечной.
+    width, height = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg).groups()
+    return svg.replace("<svg ", f'<svg width="{width}" height="{height}" ', 1)
 
 
 # ===========================================================================
