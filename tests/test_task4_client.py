@@ -27,6 +27,7 @@ from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa:
 
 CLIENT = lab_program("task4", "client.py")
 SLOW_FLUSH = Path(__file__).parent / "slow_flush"
+SIGNAL_ELSEWHERE = Path(__file__).parent / "signal_elsewhere"
 READY = r"/help — команды"  # подсказку клиент печатает, когда поток приёма уже запущен
 TIME = r"\[\d\d:\d\d:\d\d\]"
 
@@ -178,6 +179,34 @@ def test_ctrl_c_lost_inside_input_is_repeated(launch, tmp_path):
     breaker.wait_for(READY)
     wait_until(mark.exists, message="клиент так и не позвал input()")
     breaker.interrupt()  # Ctrl+C посреди сброса stdout внутри input()
+    assert_exits(breaker, 0)
+    assert "Вы вышли из чата." in breaker.stdout
+
+
+def main_thread_waits_in_read(pid: int) -> bool:
+    """Главный поток процесса pid спит в чтении канала (Linux: /proc/…/wchan)."""
+    return "pipe" in Path(f"/proc/{pid}/wchan").read_text()
+
+
+@pytest.mark.skipif(
+    not Path("/proc/self/wchan").exists(),
+    reason="нужен /proc/PID/wchan (Linux): по нему видно, что input() уже ждёт",
+)
+def test_ctrl_c_delivered_to_another_thread_still_exits(launch, tmp_path):
+    """SIGINT, доставленный не главному потоку, не прерывает read() в input();
+    о нём будильник узнаёт из сигнального сокета и будит главный поток сам."""
+    server = chat_server(launch)
+    trigger = tmp_path / "interrupt"
+    env = program_env(
+        PYTHONPATH=str(SIGNAL_ELSEWHERE), SIGNAL_ELSEWHERE_TRIGGER=str(trigger)
+    )
+    breaker = launch(
+        [PYTHON, CLIENT, "--port", str(server.port), "--name", "breaker"], env=env
+    )
+    breaker.wait_for(READY)
+    pid = breaker.process.pid
+    wait_until(lambda: main_thread_waits_in_read(pid), message="input() не ждёт")
+    trigger.touch()  # Ctrl+C достаётся потоку из sitecustomize
     assert_exits(breaker, 0)
     assert "Вы вышли из чата." in breaker.stdout
 

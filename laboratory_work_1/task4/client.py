@@ -51,6 +51,7 @@ import ctypes
 import errno
 import json
 import os
+import select
 import signal
 import socket
 import sys
@@ -422,16 +423,20 @@ class ChatClient:
             time.sleep(HEARTBEAT_SECONDS)
             self.send(presence(self.name))
 
-    def keep_waking(self) -> None:
+    def keep_waking(self, alarm: socket.socket) -> None:
         """Будильник: пока уйти пора, а главный поток не ушёл, повторяет SIGINT.
 
-        Одного сигнала мало. Пришёл за миг до read() — read() ждёт дальше;
-        пришёл, пока input() сбрасывает stdout, — input() проглотит исключение.
+        Одного сигнала мало. Достался другому потоку или пришёл за миг до read() —
+        read() ждёт дальше; пришёл, пока input() сбрасывает stdout, — input()
+        проглотит исключение. О каждом сигнале будильник узнаёт из alarm: байт
+        туда пишет сам Python, в миг сигнала (signal.set_wakeup_fd в main).
         """
         while True:
-            time.sleep(WAKE_RETRY)
-            if self.leave_requested and not self.leaving:
-                wake_main_thread()
+            if select.select([alarm], [], [], WAKE_RETRY)[0]:
+                alarm.recv(RECV_BYTES)  # номера сигналов; у нас он один — SIGINT
+                self.leave_requested = True
+            elif self.leave_requested and not self.leaving:
+                wake_main_thread()  # и снова байт в alarm: повтор — через WAKE_RETRY
 
     # --- клавиатура (главный поток) ------------------------------------------
     def on_interrupt(self, signum, frame) -> None:
@@ -606,8 +611,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     address = (args.host, args.port)
     client = ChatClient(sock, address, interactive, args.register_timeout)
+    # Сигнальный сокет: в alarm_writer Python пишет байт при каждом сигнале.
+    alarm, alarm_writer = socket.socketpair()
+    alarm_writer.setblocking(False)  # так требует set_wakeup_fd
+    signal.set_wakeup_fd(alarm_writer.fileno(), warn_on_full_buffer=False)
     signal.signal(signal.SIGINT, client.on_interrupt)
-    threading.Thread(target=client.keep_waking, daemon=True).start()
+    threading.Thread(target=client.keep_waking, args=(alarm,), daemon=True).start()
     with contextlib.closing(client):  # в конце — client.close()
         try:
             client.register(name)
