@@ -178,6 +178,7 @@ def test_ctrl_c_while_client_waits(launch, silent_server):
     client = run_client(launch, silent_server.getsockname()[1], "--timeout", "5")
     silent_server.settimeout(5)
     assert silent_server.recv(1024) == b"Hello, server"
+    client.wait_blocked()  # уже ждёт ответа, а не только отправил
     client.interrupt()
     assert client.wait_exit() == 0
     assert client.stderr == "Прервано.\n"

@@ -11,7 +11,6 @@ import socket
 import struct
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -234,19 +233,6 @@ def test_interactive_menu(launch, server):
     assert log.count("Подключился") == 1
 
 
-def wait_until_blocked(program: Program) -> None:
-    """На Linux ждёт, пока процесс уснёт в read(): подсказка напечатана раньше,
-    чем он начал читать.
-
-    SIGINT, пришедший в это окно, Python заметит, только когда read() вернётся, —
-    а ввода не будет, и тест ждал бы вечно. Человек за терминалом в окно
-    в микросекунды не попадает.
-    """
-    stat = Path(f"/proc/{program.process.pid}/stat")
-    if stat.exists():
-        wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "S")
-
-
 @pytest.mark.parametrize("how", ["ctrl_d", "ctrl_c"])
 def test_interactive_menu_ends_cleanly(launch, server, how):
     client = run_client(launch, server.port)
@@ -256,7 +242,7 @@ def test_interactive_menu_ends_cleanly(launch, server, how):
     if how == "ctrl_d":
         client.close_stdin()
     else:
-        wait_until_blocked(client)
+        client.wait_blocked()
         client.interrupt()
     assert client.wait_exit() == 0
     assert client.stdout.endswith("\nДо свидания.\n")

@@ -298,6 +298,7 @@ def test_client_ctrl_c_while_waiting_exits_cleanly(launch, command):
         with conn:
             conn.settimeout(10)
             read_request(conn)  # клиент отправил запрос и ждёт ответа
+            client.wait_blocked()
             client.interrupt()
             assert client.wait_exit() == 0
     assert (client.stdout, client.stderr) == ("", "Прервано.\n")
