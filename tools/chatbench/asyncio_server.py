@@ -5,9 +5,10 @@
 стенд (python tools/chat_bench.py, сервер `asyncio`) мерит его рядом с шагами
 задания 4. Запуск сам по себе:
 
-    python tools/chatbench/asyncio_server.py --port 7777
+    python3 tools/chatbench/asyncio_server.py --port 7777
 
-Протокол тот же (таблица — в начале laboratory_work_1/task4/server.py):
+Протокол тот же, и его правила (разбор строки, имена, комнаты, тексты ошибок) —
+не копия, а импорт из laboratory_work_1/task4/server.py:
 presence с уникальным именем (регистр не различается), #general, msg в комнату
 или пользователю, join/leave/users/rooms, quit, уведомления 100, строка не
 длиннее 4096 байт (длиннее — 400 и разрыв), срок на presence (отказ 409
@@ -32,91 +33,40 @@ presence с уникальным именем (регистр не различ�
 
 import argparse
 import asyncio
-import json
 import logging
-import re
 import signal
 import sys
 import time
 import unicodedata
+from pathlib import Path
 
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 7777
-MAX_LINE_BYTES = 4096  # длиннее — 400 и разрыв соединения
-MAX_NAME_CHARS = 25
-MAX_TEXT_CHARS = 500
-MAX_NAME_RETRIES = 5  # столько раз отказ 409 даёт на presence срок заново
+# Правила протокола — строки, имена, комнаты, тексты ошибок — берём у финального
+# сервера задания 4: эталон отличается от него только устройством (asyncio вместо
+# потоков), и стенд сравнивает именно его.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "laboratory_work_1/task4"))
+from server import (  # noqa: E402 — после пути к папке задания
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    GENERAL_ROOM,
+    MAX_LINE_BYTES,
+    MAX_NAME_CHARS,
+    MAX_NAME_RETRIES,
+    MAX_TEXT_CHARS,
+    NAME_PATTERN,
+    Disconnect,
+    RequestError,
+    clean,
+    encode,
+    fold,
+    notice,
+    parse_request,
+    room_field,
+    text_field,
+)
+
 STOP_TIMEOUT = 1.0  # сколько при остановке ждать, пока корутины уберут за собой
-GENERAL_ROOM = "#general"
-NAME_PATTERN = re.compile(rf"[\w-]{{1,{MAX_NAME_CHARS}}}")
-ROOM_PATTERN = re.compile(rf"#[\w-]{{1,{MAX_NAME_CHARS}}}")
-UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
-KEPT_FORMAT_CHARS = {"\u200c", "\u200d"}  # ZWNJ и ZWJ
 
 log = logging.getLogger("chat")
-
-
-def clean(text: str) -> str:
-    """Текст без символов, которыми можно управлять терминалом или спрятать текст."""
-    return "".join(
-        char
-        for char in text
-        if char in KEPT_FORMAT_CHARS
-        or unicodedata.category(char) not in UNSAFE_CATEGORIES
-    )
-
-
-def fold(name: str) -> str:
-    """Ключ имени без учёта регистра: «Алиса» и «АЛИСА» совпадут."""
-    return unicodedata.normalize("NFC", name).casefold()
-
-
-def encode(message: dict) -> bytes:
-    return (json.dumps(message, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def notice(text: str) -> dict:
-    return {"response": 100, "alert": text}
-
-
-class RequestError(Exception):
-    """Запрос не выполнен: код ответа и объяснение для клиента."""
-
-    def __init__(self, code: int, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-
-
-class Disconnect(Exception):
-    """Соединение пора закрыть; текст — причина для лога."""
-
-
-def text_field(request: dict, key: str) -> str:
-    value = request.get(key)
-    if not isinstance(value, str):
-        raise RequestError(400, f"Нужно строковое поле «{key}»")
-    return value
-
-
-def room_field(request: dict) -> str:
-    room = fold(text_field(request, "room"))
-    if not ROOM_PATTERN.fullmatch(room):
-        raise RequestError(400, "Комната — «#» и имя из букв, цифр, «_», «-»")
-    return room
-
-
-def parse_request(line: bytes) -> dict:
-    try:
-        request = json.loads(line.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise RequestError(400, "Строка не в кодировке UTF-8") from None
-    except (ValueError, RecursionError):
-        raise RequestError(400, "Строка — не JSON") from None
-    if not isinstance(request, dict) or not isinstance(request.get("action"), str):
-        raise RequestError(400, "Нужен JSON-объект с полем «action»")
-    if not isinstance(request.get("time", 0), (int, float)):
-        raise RequestError(400, "Поле «time» — число, Unix-время")
-    return request
 
 
 class Client:
@@ -281,7 +231,9 @@ class Chat:
             raise RequestError(400, "Нужно поле user.account_name — имя")
         name = unicodedata.normalize("NFC", name)
         if not NAME_PATTERN.fullmatch(name):
-            raise RequestError(400, "Имя — от 1 до 25 букв, цифр, «_» или «-»")
+            raise RequestError(
+                400, f"Имя — от 1 до {MAX_NAME_CHARS} букв, цифр, «_» или «-»"
+            )
         if fold(name) in self.users:
             if client.name_retries < MAX_NAME_RETRIES:  # другое имя — срок заново
                 client.name_retries += 1
