@@ -194,15 +194,19 @@ def finish(server: ServerProcess, load: Load | None, row: dict) -> dict:
     return row
 
 
-def open_chatters(ctx: Context, load: Load, count: int) -> list[Client]:
+def open_chatters(
+    ctx: Context, load: Load, count: int, rcvbuf: int | None = None
+) -> list[Client]:
     """Подключает и регистрирует клиентов пачками (таймаут рукопожатия не успеет
-    истечь)."""
+    истечь); rcvbuf — SO_RCVBUF их сокетов (None — как решит ядро)."""
     chatters: list[Client] = []
     deadline = ctx.bound(ctx.scale["setup"])
     who = load.server.spec.label
     load.status = lambda: f"{who}: зарегистрировано {len(chatters)}/{count}"
     while len(chatters) < count:
-        batch = [load.connect() for _ in range(min(50, count - len(chatters)))]
+        batch = [
+            load.connect(rcvbuf=rcvbuf) for _ in range(min(50, count - len(chatters)))
+        ]
         load.register(batch, deadline)
         chatters += batch
     load.status = lambda: f"{who}: жду, пока разойдутся оповещения о входе"
@@ -448,7 +452,12 @@ def scenario_stalled(ctx: Context, number: int, kind: str) -> dict:
     plan = ctx.stall_plan()
     flags = {"--max-backlog": plan["backlog_bytes"]}
     with serving(ctx, number, kind, flags) as (server, load):
-        chatters = open_chatters(ctx, load, ctx.scale["burst"]["clients"])
+        chatters = open_chatters(
+            ctx,
+            load,
+            ctx.scale["burst"]["clients"],
+            rcvbuf=ctx.scale["stalled"].get("chatter_rcvbuf"),
+        )
         # Без границы очереди сервер встанет в первом же раунде с молчуном: ни
         # разгон, ни раунды для сравнения ему не нужны.
         compare = spec.can(BACKLOG)
