@@ -41,6 +41,14 @@ def presence(name) -> dict:
     return request("presence", user={"account_name": name, "status": "тест"})
 
 
+def batch(messages) -> bytes:
+    """Запросы одной пачкой байт: строки JSON подряд, кириллица как есть."""
+    return b"".join(
+        json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n"
+        for message in messages
+    )
+
+
 class Raw:
     """Клиент чата на голом сокете: шлёт байты, читает строки JSON с дедлайном."""
 
@@ -67,12 +75,7 @@ class Raw:
             assert reply["response"] == 202, reply
 
     def send(self, message) -> None:
-        data = (
-            message
-            if isinstance(message, bytes)
-            else (json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
-        )
-        self.sock.sendall(data)
+        self.sock.sendall(message if isinstance(message, bytes) else batch([message]))
 
     def line(self, timeout: float = LINE_TIMEOUT) -> bytes | None:
         """Следующая строка без "\\n"; None — сервер закрыл соединение."""
@@ -278,15 +281,9 @@ def test_framing_split_segments_and_glued_messages(launch, step):
         alice.send(piece)
         time.sleep(0.03)  # отдельные сегменты TCP (TCP_NODELAY)
     assert bob.expect(is_msg)["message"] == "Съешь ещё этих мягких булок"
-    glued = b"".join(
-        json.dumps(
-            request("msg", to="#general", message=f"№{i}"), ensure_ascii=False
-        ).encode()
-        + b"\n"
-        for i in range(3)
-    )
     # Четвёртый запрос в той же пачке — presence «я на связи»: его знает и шаг 1.
-    alice.send(glued + json.dumps(presence("алиса")).encode() + b"\n")
+    glued = [request("msg", to="#general", message=f"№{i}") for i in range(3)]
+    alice.send(batch([*glued, presence("алиса")]))
     assert [bob.expect(is_msg)["message"] for _ in range(3)] == ["№0", "№1", "№2"]
     replies = [alice.reply() for _ in range(5)]
     assert [reply["response"] for reply in replies] == [200] * 5
@@ -516,17 +513,11 @@ def test_stalled_reader_is_dropped_and_others_run_at_full_speed(launch, step):
     witness = Raw(server.port, "witness")
     flooder = Raw(server.port, "flooder")
     text = "ж" * 500  # 1000 байт на сообщение
-    batch = b"".join(
-        json.dumps(
-            request("msg", to="#general", message=text), ensure_ascii=False
-        ).encode()
-        + b"\n"
-        for _ in range(50)
-    )
+    fifty = batch([request("msg", to="#general", message=text)] * 50)
     slowest, notices = 0.0, []
     for _ in range(20):  # до 1 МБ; сервер должен сдаться гораздо раньше
         started = time.monotonic()
-        flooder.send(batch)
+        flooder.send(fifty)
         received = 0
         while received < 50:
             message = witness.next()
@@ -561,15 +552,7 @@ def test_a_reader_who_quits_gets_every_acknowledged_message(launch, step):
     reader = Raw(server.port, "reader", small_buffers=True)  # пока не читает
     sender = Raw(server.port, "sender")
     texts = [f"{number:04d} " + "ж" * 490 for number in range(1000)]  # ~1 МБ
-    sender.send(
-        b"".join(
-            json.dumps(
-                request("msg", to="#general", message=text), ensure_ascii=False
-            ).encode()
-            + b"\n"
-            for text in texts
-        )
-    )
+    sender.send(batch(request("msg", to="#general", message=text) for text in texts))
     assert [sender.reply()["response"] for _ in texts] == [200] * len(texts)
     reader.send(request("quit"))
     received = reader.wait_closed(timeout=15)
@@ -692,12 +675,7 @@ def test_join_reply_comes_before_messages_of_the_room(launch, step):
         assert bob.ask(request("join", room="#x"))["response"] == 200
         # Забиваем журнал: каждый отказ 404 — строка WARNING, а её пишут раньше ответа.
         total = 3000  # ~200 КБ журнала, канал вмещает 64 КБ
-        filler.send(
-            b"".join(
-                json.dumps(request("msg", to="nobody", message="?")).encode() + b"\n"
-                for _ in range(total)
-            )
-        )
+        filler.send(batch([request("msg", to="nobody", message="?")] * total))
         answered = 0
         filler.sock.settimeout(0.5)
         try:
@@ -728,15 +706,7 @@ def test_join_reply_comes_before_messages_of_the_room(launch, step):
 
 def flood(sender: Raw, to: str, count: int) -> list[int]:
     """count сообщений по ~1 КБ адресату to; возвращает коды ответов."""
-    sender.send(
-        b"".join(
-            json.dumps(
-                request("msg", to=to, message="ж" * 500), ensure_ascii=False
-            ).encode()
-            + b"\n"
-            for _ in range(count)
-        )
-    )
+    sender.send(batch([request("msg", to=to, message="ж" * 500)] * count))
     return [sender.reply()["response"] for _ in range(count)]
 
 
@@ -791,12 +761,7 @@ def test_rooms_are_bounded_per_user_and_in_total(launch, step):
     # У одного пользователя — не больше 100 комнат, #general тоже считается.
     crowded = chat_server(launch, step)
     carol = Raw(crowded.port, "carol")
-    carol.send(
-        b"".join(
-            json.dumps(request("join", room=f"#r{k}")).encode() + b"\n"
-            for k in range(100)
-        )
-    )
+    carol.send(batch(request("join", room=f"#r{k}") for k in range(100)))
     codes = [carol.reply()["response"] for _ in range(100)]
     assert codes == [200] * 99 + [403], codes
 
