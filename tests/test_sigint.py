@@ -33,10 +33,11 @@ TICKING_SERVERS = ["task1", "task2", "task3", "task5"]
 # заводим такой поток-«приёмник», блокируем SIGINT в главном и запускаем в нём
 # сервер. Обработчик Python выполнит главный поток, но только вернувшись в Python.
 LIKE_WINDOWS = """
-import runpy, signal, sys, threading
+import os, runpy, signal, sys, threading
 threading.Thread(target=threading.Event().wait, daemon=True).start()
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 sys.argv = sys.argv[1:]
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 

@@ -209,7 +209,9 @@ def test_help(launch, program):
 def test_client_rejects_bad_options(launch, option):
     client = launch([PYTHON, CLIENT, *option])
     assert client.wait_exit() == 2
-    assert "usage:" in client.stderr
+    # одна строка: «Ошибка: --timeout: … (справка: client.py --help)»
+    assert client.stderr.startswith(f"Ошибка: {option[0]}: "), client.stderr
+    assert len(client.stderr.splitlines()) == 1
     client.assert_no_traceback()
 
 

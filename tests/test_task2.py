@@ -173,7 +173,9 @@ def test_cli_rejects_non_numbers_locally(launch, bad):
 def test_cli_wrong_number_of_arguments_is_usage_error(launch):
     client = run_client(launch, free_port(), "parallelogram", "1")
     assert client.wait_exit() == 2
-    assert "usage:" in client.stderr
+    assert client.stderr == (
+        "Ошибка: не хватает аргументов: h (справка: client.py parallelogram --help)\n"
+    )
     client.assert_no_traceback()
 
 
@@ -522,9 +524,10 @@ def test_silent_client_is_disconnected_after_idle_timeout(launch):
 
 # Запускает программу с маленьким пределом открытых файлов (RLIMIT_NOFILE).
 LOW_NOFILE = (
-    "import resource, runpy, sys; limit = int(sys.argv[1]); "
+    "import os, resource, runpy, sys; limit = int(sys.argv[1]); "
     "resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
-    "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    "sys.argv = sys.argv[2:]; sys.path.insert(0, os.path.dirname(sys.argv[0])); "
+    "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
 

@@ -635,7 +635,7 @@ def test_help_and_bad_arguments(launch, step):
     ]
     for (flag, value), program in zip(bad, wrong, strict=True):
         assert program.wait_exit(timeout=5) == 2, (flag, value)
-        assert f"argument {flag}" in program.stderr, program.stderr
+        assert program.stderr.startswith(f"Ошибка: {flag}: "), program.stderr
         program.assert_no_traceback()
 
 

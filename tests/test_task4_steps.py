@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
 
-from chat_steps import fixed_by, has, task_name
-from support import PYTHON, ROOT, program_env, start_server, wait_until
+import pytest
+from chat_steps import STEPS, fixed_by, has, server_path, step_dir, task_name
+from support import PYTHON, ROOT, free_port, program_env, start_server, wait_until
 
 HEAR_TIMEOUT = 2.0  # столько ждём сообщений, которые должны прийти сразу
 
@@ -201,3 +203,29 @@ def test_the_overview_table_of_steps_is_up_to_date():
         timeout=60,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def assert_one_russian_line(program, start: str) -> None:
+    """Отказ — одна строка «Ошибка: …» без английского текста ОС, код не 0."""
+    assert program.wait_exit() != 0
+    program.assert_no_traceback()
+    lines = program.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(start), program.stderr
+    # «Address already in use», «Connection refused», «[Errno 98]»
+    assert not re.search(r"[A-Za-z]{3,}", lines[0]), lines[0]
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_taken_port_is_one_russian_line(launch, step):
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        server = launch([PYTHON, server_path(step), "--port", str(port)])
+        assert_one_russian_line(server, "Ошибка: не удалось занять")
+
+
+@pytest.mark.parametrize("step", ["00-typical", "01-minimal"])
+def test_a_client_without_a_server_says_so_in_one_russian_line(launch, step):
+    client = launch([PYTHON, step_dir(step) / "client.py", "--port", str(free_port())])
+    if step == "00-typical":  # этот клиент спрашивает имя до подключения
+        client.write_line("alice")
+    assert_one_russian_line(client, "Ошибка: не удалось подключиться")

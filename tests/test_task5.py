@@ -73,29 +73,32 @@ def replace(source, target):
 
 os.fsync, os.replace = fsync, replace
 sys.argv.pop(0)
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 # Запускает server.py так, как его видит Windows: Ctrl+C не прерывает accept()
 # главного потока. SIGINT в нём заблокирован, сигнал достаётся другому потоку, и
 # главный заметит его, только когда accept вернётся сам.
 WINDOWS_LIKE_SIGINT = """
-import runpy, signal, sys, threading
+import os, runpy, signal, sys, threading
 threading.Thread(target=threading.Event().wait, daemon=True).start()
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 sys.argv.pop(0)
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 # Мало дескрипторов: RLIMIT_NOFILE = 32, как ulimit -n 32.
 LOW_FD_LIMIT = """
-import resource, runpy, sys
+import os, resource, runpy, sys
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))
 sys.argv.pop(0)
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 # Первый Thread.start() падает, как при нехватке памяти на поток.
 THREAD_FAILS_ONCE = """
-import runpy, sys, threading
+import os, runpy, sys, threading
 real_start, failed = threading.Thread.start, []
 
 def start(self):
@@ -106,6 +109,7 @@ def start(self):
 
 threading.Thread.start = start
 sys.argv.pop(0)
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 # Диск переполнен: fsync временного файла падает с ENOSPC.
@@ -117,6 +121,7 @@ def fsync(fd):
 
 os.fsync = fsync
 sys.argv.pop(0)
+sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
 runpy.run_path(sys.argv[0], run_name="__main__")
 """
 

@@ -22,6 +22,8 @@ import errno
 import socket
 import sys
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_PORT = 5001
 # Сообщение клиента.
 GREETING = "Hello, server"
@@ -107,7 +109,7 @@ def non_negative_int(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="UDP-клиент: отправляет серверу «Hello, server» и печатает ответ."
     )
     parser.add_argument(

@@ -30,6 +30,8 @@ import signal
 import socket
 import sys
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_PORT = 5001
 # Наибольшая дейтаграмма, которую сервер принимает: приветствие намного короче.
 MAX_DATAGRAM = 1024
@@ -116,7 +118,7 @@ def port_number(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="UDP-сервер: на каждое сообщение отвечает «Hello, client»."
     )
     parser.add_argument(

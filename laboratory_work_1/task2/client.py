@@ -29,6 +29,8 @@ import re
 import socket
 import sys
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_PORT = 5002
 # Сколько секунд ждать подключения и каждого ответа сервера.
 TIMEOUT = 10.0
@@ -198,7 +200,7 @@ def port_number(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Клиент математического сервиса. Без операции показывает меню.",
         epilog="Пример: client.py --port 5002 quadratic 1 -3 2 "
         "(--host и --port — до операции). Отрицательные числа пишутся как есть: "

@@ -73,6 +73,8 @@ import sys
 import threading
 import time
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_PORT = 5002
 # Самая длинная строка запроса в байтах: настоящий запрос — несколько десятков байт.
 MAX_LINE_BYTES = 1024
@@ -557,7 +559,7 @@ def client_count(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="TCP-сервер: теорема Пифагора, квадратное уравнение, "
         "площади трапеции и параллелограмма."
     )

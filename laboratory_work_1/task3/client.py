@@ -22,6 +22,8 @@ import socket
 import sys
 from urllib.parse import quote
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 TIMEOUT = 10.0  # секунд ждём соединения и каждого куска ответа
@@ -88,7 +90,7 @@ def port_number(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Клиент задания 3: скачивает страницу по HTTP и печатает её."
     )
     parser.add_argument(

@@ -52,6 +52,8 @@ from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 # Рядом с server.py, а не в cwd.
@@ -471,7 +473,7 @@ def client_count(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="HTTP-сервер задания 3: отдаёт страницу index.html по HTTP/1.1."
     )
     parser.add_argument(

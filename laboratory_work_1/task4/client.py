@@ -59,6 +59,8 @@ import threading
 import time
 import unicodedata
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 try:
     import readline  # правка строки и история ввода; на Windows модуля нет
 except ImportError:
@@ -560,7 +562,7 @@ def seconds(text: str) -> float:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Клиент чата: протокол JIM поверх TCP."
     )
     parser.add_argument(

@@ -33,6 +33,8 @@ import threading
 import time
 import unicodedata
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
 MAX_LINE_BYTES = 4096  # длиннее — 400 и разрыв соединения
@@ -710,7 +712,7 @@ def positive_int(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Сервер чата: протокол JIM поверх TCP, потоки."
     )
     parser.add_argument(

@@ -27,6 +27,8 @@ import socket
 import sys
 from urllib.parse import urlencode
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 TIMEOUT = 10.0  # секунд ждём соединения и каждого куска ответа
@@ -135,7 +137,7 @@ def port_number(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Клиент задания 5: добавляет и показывает оценки."
     )
     parser.add_argument(

@@ -62,6 +62,8 @@ from pathlib import Path
 from string import Template
 from urllib.parse import parse_qs, urlsplit
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8081
 # Файлы ищем рядом с server.py, а не в текущей папке.
@@ -755,7 +757,7 @@ def positive_integer(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Веб-сервер задания 5: журнал оценок, форма (POST) "
         "и страница (GET)."
     )

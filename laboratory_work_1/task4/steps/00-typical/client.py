@@ -4,10 +4,11 @@
 всё, что пришло. Каждый recv он считает одним сообщением — а это не так.
 """
 
-import argparse
 import socket
 import sys
 import threading
+
+import russian_argparse  # справка и ошибки argparse по-русски
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -23,15 +24,16 @@ def receive(sock: socket.socket) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Клиент чата, шаг 0.")
+    parser = russian_argparse.ArgumentParser(description="Клиент чата, шаг 0.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="адрес сервера")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="порт сервера")
     args = parser.parse_args()
+    sys.stdout.reconfigure(errors="replace")  # консоль не в UTF-8: «?», а не сбой
     try:
         name = input("Ваше имя: ")
         sock = socket.create_connection((args.host, args.port))
-    except (OSError, OverflowError) as error:
-        print(f"Ошибка: не удалось подключиться: {error}", file=sys.stderr)
+    except (OSError, OverflowError):
+        print("Ошибка: не удалось подключиться — сервер запущен?", file=sys.stderr)
         return 1
     except (EOFError, KeyboardInterrupt):
         return 0

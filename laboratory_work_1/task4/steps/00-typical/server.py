@@ -14,11 +14,12 @@
   * список сокетов меняют и обходят разные потоки без замка.
 """
 
-import argparse
 import signal
 import socket
 import sys
 import threading
+
+import russian_argparse  # справка и ошибки argparse по-русски
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -52,16 +53,16 @@ def handle(conn: socket.socket, address: tuple) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Чат, шаг 0: типичное решение.")
+    parser = russian_argparse.ArgumentParser(description="Чат, шаг 0: обычное решение.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="адрес")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="порт")
     args = parser.parse_args()
     signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl+C и при запуске с &
     try:
         server = socket.create_server((args.host, args.port))
-    except (OSError, OverflowError) as error:
+    except (OSError, OverflowError):
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {error}",
+            f"Ошибка: не удалось занять {args.host}:{args.port} — порт занят?",
             file=sys.stderr,
         )
         return 1

@@ -4,13 +4,14 @@
 каждую набранную строку в #general; поток приёма печатает всё, что пришло.
 """
 
-import argparse
 import json
 import os
 import socket
 import sys
 import threading
 import time
+
+import russian_argparse  # справка и ошибки argparse по-русски
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -72,14 +73,15 @@ def receive(messages) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Клиент чата, шаг 1.")
+    parser = russian_argparse.ArgumentParser(description="Клиент чата, шаг 1.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="адрес сервера")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="порт сервера")
     args = parser.parse_args()
+    sys.stdout.reconfigure(errors="replace")  # консоль не в UTF-8: «?», а не сбой
     try:
         sock = socket.create_connection((args.host, args.port))
-    except (OSError, OverflowError) as error:
-        print(f"Ошибка: не удалось подключиться: {error}", file=sys.stderr)
+    except (OSError, OverflowError):
+        print("Ошибка: не удалось подключиться — сервер запущен?", file=sys.stderr)
         return 1
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     messages = read_messages(sock)

@@ -4,7 +4,6 @@
 соединения, у каждого клиента свой поток: читает его строки и выполняет запросы.
 """
 
-import argparse
 import json
 import logging
 import re
@@ -14,6 +13,8 @@ import sys
 import threading
 import time
 import unicodedata
+
+import russian_argparse  # справка и ошибки argparse по-русски
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -136,7 +137,7 @@ def on_msg(client: Client, request: dict) -> dict:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Чат, шаг 1: JIM поверх TCP.")
+    parser = russian_argparse.ArgumentParser(description="Чат, шаг 1: JIM поверх TCP.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="адрес (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="порт (7777)")
     args = parser.parse_args()
@@ -144,8 +145,8 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
         listener = socket.create_server((args.host, args.port))
-    except (OSError, OverflowError) as error:  # OverflowError — порт больше 65535
-        print(f"Ошибка: не удалось занять порт {args.port}: {error}", file=sys.stderr)
+    except (OSError, OverflowError):  # OverflowError — порт больше 65535
+        print(f"Ошибка: не удалось занять порт {args.port} — занят?", file=sys.stderr)
         return 1
     listener.settimeout(ACCEPT_TICK)
     log.info("Сервер слушает %s:%d", *listener.getsockname())

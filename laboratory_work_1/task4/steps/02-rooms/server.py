@@ -16,7 +16,6 @@
 нужны оба замка, берёт сначала замок отправки, потом замок состояния.
 """
 
-import argparse
 import json
 import logging
 import re
@@ -26,6 +25,8 @@ import sys
 import threading
 import time
 import unicodedata
+
+import russian_argparse  # справка и ошибки argparse по-русски
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
@@ -364,7 +365,7 @@ class ChatServer:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Чат, шаг 2: комнаты и личные.")
+    parser = russian_argparse.ArgumentParser(description="Чат, шаг 2: комнаты, личные.")
     parser.add_argument("--host", default=DEFAULT_HOST, help="адрес (127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="порт (7777)")
     args = parser.parse_args()
@@ -377,9 +378,9 @@ def main() -> int:
     )
     try:
         listener = socket.create_server((args.host, args.port))
-    except (OSError, OverflowError) as error:  # OverflowError — порт больше 65535
+    except (OSError, OverflowError):  # OverflowError — порт больше 65535
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {error}",
+            f"Ошибка: не удалось занять {args.host}:{args.port} — порт занят?",
             file=sys.stderr,
         )
         return 1

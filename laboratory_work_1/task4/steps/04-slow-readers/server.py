@@ -32,6 +32,8 @@ import threading
 import time
 import unicodedata
 
+import russian_argparse  # справка и ошибки argparse по-русски
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7777
 MAX_LINE_BYTES = 4096  # длиннее — 400 и разрыв соединения
@@ -617,7 +619,7 @@ def positive_int(text: str) -> int:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = russian_argparse.ArgumentParser(
         description="Чат, шаг 4: клиент, который не читает, никого не задержит."
     )
     parser.add_argument(
@@ -667,9 +669,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         listener = socket.create_server((args.host, args.port))
-    except (OSError, OverflowError) as error:  # OverflowError — порт больше 65535
+    except (OSError, OverflowError):  # OverflowError — порт больше 65535
         print(
-            f"Ошибка: не удалось занять {args.host}:{args.port}: {error}",
+            f"Ошибка: не удалось занять {args.host}:{args.port} — порт занят?",
             file=sys.stderr,
         )
         return 1
