@@ -117,7 +117,7 @@ def run_scenario(ctx: Context, number: int, notes: list[str]) -> dict:
     if number == 2:  # сколько доставок в секунду просит ровный темп
         cfg = ctx.scale["latency"]
         entry["offered_deliveries_per_s"] = cfg["rate"] * (cfg["clients"] - 1)
-    # Сценарий 3 получает все серверы разом, остальные — по одному.
+    # Сценарии 2 и 3 получают все серверы разом, остальные — по одному.
     groups = [ctx.servers] if number in PAIRED else [[kind] for kind in ctx.servers]
     for kinds in groups:
         who = ", ".join(SERVERS[kind].label for kind in kinds)

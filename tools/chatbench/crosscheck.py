@@ -245,6 +245,7 @@ def run(args) -> dict:
         "delivered": len(latencies),
         "lost": expected - len(latencies),
         "p50_ms": percentile(latencies, 0.50),
+        "p90_ms": percentile(latencies, 0.90),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": percentile(latencies, 1.0),
         "user_p99_ms": percentile(gathered("user"), 0.99),

@@ -505,7 +505,7 @@ def row_note(number: int, row: dict) -> str:
             )
         notes.append(f"рост RSS {fmt(row['rss_growth_mb'])} МБ")
     if len(row.get("rounds", ())) > 1:
-        if number == 3:
+        if number in (2, 3):
             notes.append(
                 "p99 по раундам "
                 + "/".join(fmt(r["p99_ms"], 1) for r in row["rounds"])
