@@ -399,7 +399,7 @@ def comparisons(report: dict) -> list[str]:
 
 
 def at_the_limit(results: dict, kinds: list[str]) -> list[str]:
-    """Кому ровный темп сценария 2 — больше, чем он вообще успевает на пачке."""
+    """Кому темп сценария 2 — больше, чем он вообще успевает на пачке."""
     scenario = results.get(2)
     if not scenario:
         return []
