@@ -200,6 +200,17 @@ def test_scale_scenario_records_memory_of_connected_clients(tiny):
     assert tiny_run(tiny, "asyncio", 3)["threads_connected"] == 1
 
 
+def test_latency_scenario_runs_in_rounds_and_shows_p99_of_each(tiny):
+    """Сценарий 2 — раунды по кругу между серверами (как сценарий 3), а не одно
+    окно на сервер: под чужой нагрузкой окна одного сервера расходятся в разы."""
+    row = tiny_run(tiny, "final", 2)
+    assert len(row["rounds"]) == TINY["latency"]["rounds"]
+    assert row["delivered"] == row["expected"] > 0
+    markdown = (tiny["final-a"][0] / "chat_bench.md").read_text(encoding="utf-8")
+    (line,) = [s for s in markdown.splitlines() if s.startswith("| 2. Задержка |")]
+    assert "p99 по раундам" in line
+
+
 @pytest.mark.parametrize("server", ["final", "asyncio"])
 def test_idle_connections_are_closed_after_the_handshake_timeout(tiny, server):
     row = tiny_run(tiny, server, 5)

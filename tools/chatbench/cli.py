@@ -114,10 +114,10 @@ def run_scenario(ctx: Context, number: int, notes: list[str]) -> dict:
         "description": describe(ctx, number),
         "runs": {},
     }
-    if number == 2:  # сколько доставок в секунду просит ровный темп
+    if number == 2:  # сколько доставок в секунду просит темп
         cfg = ctx.scale["latency"]
         entry["offered_deliveries_per_s"] = cfg["rate"] * (cfg["clients"] - 1)
-    # Сценарий 3 получает все серверы разом, остальные — по одному.
+    # Сценарии 2 и 3 получают все серверы разом, остальные — по одному.
     groups = [ctx.servers] if number in PAIRED else [[kind] for kind in ctx.servers]
     for kinds in groups:
         who = ", ".join(SERVERS[kind].label for kind in kinds)

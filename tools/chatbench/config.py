@@ -37,7 +37,18 @@ SCALES = {
             # разгонный раунд, который не считаем
             "warmup": {"final": True, "asyncio": True, "step": False},
         },
-        "latency": {"clients": 50, "rate": 400, "seconds": 4.0},
+        # Раунды по кругу между серверами: подряд идущие раунды одного сервера
+        # под чужой нагрузкой расходятся в p99 в разы — сравнивать серверы можно
+        # только в одни и те же секунды.
+        # Темп пуассоновский, как у независимых людей: при ровном сообщения не
+        # застают сервер занятым, и очередь в задержку не попадает.
+        "latency": {
+            "clients": 50,
+            "rate": 400,
+            "seconds": 4.0,
+            "rounds": 4,
+            "pace": "poisson",
+        },
         # Все серверы держат по 1000 клиентов сразу, раунды идут по кругу.
         "scale": {"clients": 1000, "rate": 10, "seconds": 9.0, "rounds": 3},
         # Граница очереди медленного — меньше, чем ему адресует один раунд сценария 1.
@@ -90,7 +101,13 @@ SCALES = {
             "rounds": {"final": 1, "asyncio": 1, "step": 1},
             "warmup": {"final": False, "asyncio": False, "step": False},
         },
-        "latency": {"clients": 4, "rate": 40, "seconds": 0.3},
+        "latency": {
+            "clients": 4,
+            "rate": 40,
+            "seconds": 0.4,
+            "rounds": 2,
+            "pace": "poisson",
+        },
         "scale": {"clients": 30, "rate": 20, "seconds": 0.4, "rounds": 2},
         "stalled": {
             "rcvbuf": 4096,

@@ -3,7 +3,8 @@
 * `Client` — одно соединение генератора: буферы, состояние, карта доставок.
 * `Load` — все соединения к одному серверу и цикл событий над ними:
   `connect`, `register` (пачками, до ответа 202), `settle` (ждать тишины),
-  `burst` (все шлют как можно быстрее), `paced` (ровный темп), `drain`
+  `burst` (все шлют как можно быстрее), `paced` (ровный или пуассоновский
+  темп), `drain`
   (дождаться доставок или `quiet` секунд тишины). Строки режутся по b"\\n";
   каждая строка чата сверяется с учётом (ledger.Ledger), остальные — ответы
   сервера, оповещения, probe (на него клиент отвечает presence) или мусор.
@@ -17,6 +18,7 @@ GIL. Время прихода берётся из ядра (SO_TIMESTAMPNS: к�
 from __future__ import annotations
 
 import json
+import random
 import re
 import selectors
 import socket
@@ -31,6 +33,7 @@ from .servers import ServerProcess
 SO_TIMESTAMPNS = 35
 ANCILLARY_SIZE = socket.CMSG_SPACE(16)
 RECV_SIZE = 256 * 1024
+PACE_SEED = 15  # зерно пуассоновского расписания: одно на все прогоны
 
 
 def has_control_chars(value) -> bool:
@@ -396,13 +399,30 @@ class Load:
         return sum(left.values())
 
     def paced(
-        self, senders: list[Client], rate: float, seconds: float, deadline: float
+        self,
+        senders: list[Client],
+        rate: float,
+        seconds: float,
+        deadline: float,
+        poisson: bool = False,
     ) -> int:
-        """Ровный темп `rate` сообщений в секунду на всех; возвращает неотправленные."""
+        """Темп `rate` сообщений в секунду на всех; возвращает неотправленные.
+
+        poisson=False — ровно через 1/rate с. True — как у независимых людей:
+        те же rate × seconds сообщений в случайные моменты окна (пуассоновский
+        поток с известным числом событий); расписание одно для всех серверов.
+        При ровном темпе сообщения почти не застают сервер занятым предыдущим,
+        и очередь — обычная часть задержки под нагрузкой — в замер не попадает.
+        """
         total = round(rate * seconds)
+        if poisson:
+            chance = random.Random(PACE_SEED)
+            offsets = sorted(chance.uniform(0, seconds) for _ in range(total))
+        else:
+            offsets = [number / rate for number in range(total)]
         start = time.monotonic()
-        for number in range(total):
-            due = start + number / rate
+        for number, offset in enumerate(offsets):
+            due = start + offset
             while True:
                 now = time.monotonic()
                 if now >= due or now >= deadline:

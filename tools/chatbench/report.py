@@ -399,7 +399,7 @@ def comparisons(report: dict) -> list[str]:
 
 
 def at_the_limit(results: dict, kinds: list[str]) -> list[str]:
-    """Кому ровный темп сценария 2 — больше, чем он вообще успевает на пачке."""
+    """Кому темп сценария 2 — больше, чем он вообще успевает на пачке."""
     scenario = results.get(2)
     if not scenario:
         return []
@@ -505,7 +505,7 @@ def row_note(number: int, row: dict) -> str:
             )
         notes.append(f"рост RSS {fmt(row['rss_growth_mb'])} МБ")
     if len(row.get("rounds", ())) > 1:
-        if number == 3:
+        if number in (2, 3):
             notes.append(
                 "p99 по раундам "
                 + "/".join(fmt(r["p99_ms"], 1) for r in row["rounds"])

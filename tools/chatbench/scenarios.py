@@ -10,15 +10,16 @@
 * `phase` — одна замеренная фаза: отправить, дождаться доставок (или
   `quiet` секунд тишины), снять строку учёта, CPU, память и потоки сервера;
 * `burst_phase` (все шлют как можно быстрее, с затихшего сервера) и
-  `paced_phase` (ровный темп);
+  `paced_phase` (ровный или пуассоновский темп);
 * `fill_stalled` — заполнить буферы ядра клиенту, который не читает;
 * `open_chatters`, `finish` и `shut_down` — начало и конец сценария.
 
 Сценарии:
 1. Пропускная способность: раунды «все шлют сразу»; итог — по всем раундам.
-2. Задержка: ровный темп на 50 клиентов.
-3. Масштаб: 1000 клиентов у каждого сервера, все серверы держат их
-   одновременно, раунды идут по кругу; память — сразу после подключения.
+2. Задержка: пуассоновский темп на 50 клиентов; все серверы держат их
+   одновременно, раунды идут по кругу.
+3. Масштаб: то же с 1000 клиентов у каждого сервера; память — сразу после
+   подключения.
 4. Медленный читатель: раунды сценария 1 через один с раундами, где есть
    клиент, который не читает. Кто его не отключает — встаёт (завис).
 5. Наплыв молчунов: 500 соединений без presence рядом с чатом.
@@ -305,7 +306,8 @@ def paced_phase(
     seconds: float,
     title: str,
 ) -> tuple[dict, array.array]:
-    """Ровный темп cfg["rate"] сообщений в секунду на всех, `seconds` секунд."""
+    """Темп cfg["rate"] сообщений в секунду на всех, `seconds` секунд; ровный,
+    а если cfg["pace"] == "poisson" — пуассоновский (Load.paced)."""
     return phase(
         ctx,
         load,
@@ -314,7 +316,11 @@ def paced_phase(
         round(cfg["rate"] * seconds),
         title,
         lambda: load.paced(
-            chatters, cfg["rate"], seconds, ctx.bound(seconds + ctx.scale["phase"])
+            chatters,
+            cfg["rate"],
+            seconds,
+            ctx.bound(seconds + ctx.scale["phase"]),
+            poisson=cfg.get("pace") == "poisson",
         ),
     )
 
@@ -338,7 +344,7 @@ def wait_until_idle(load: Load, server: ServerProcess, deadline: float) -> None:
 
 
 # --------------------------------------------------------------------------
-# Сценарии 1 и 2: пачки и ровный темп
+# Сценарии 1 и 2: пачки и темп
 # --------------------------------------------------------------------------
 
 
@@ -366,15 +372,22 @@ def scenario_burst(ctx: Context, number: int, kind: str) -> dict:
         return finish(server, load, merge_rounds(rounds))
 
 
-def scenario_latency(ctx: Context, number: int, kind: str) -> dict:
-    """Сценарий 2: ровный темп на всех клиентов."""
-    cfg = ctx.scale["latency"]
-    with serving(ctx, number, kind) as (server, load):
-        chatters = open_chatters(ctx, load, cfg["clients"])
-        row, _ = paced_phase(
-            ctx, load, server, chatters, cfg, cfg["seconds"], f"{number}. {label(kind)}"
-        )
-        return finish(server, load, row)
+def scenario_latency(ctx: Context, number: int, kinds: list[str]) -> dict[str, dict]:
+    """Сценарий 2: 50 клиентов, все серверы сразу, раунды по кругу.
+
+    Темп пуассоновский: при ровном (сообщение раз в 2,5 мс, а сервер тратит на
+    него около миллисекунды) следующее сообщение почти никогда не застаёт
+    сервер занятым, и медиана финального выходила в 1,2–2 раза ниже (в четырёх
+    раундах из пяти), чем у тех же клиентов с пуассоновским темпом (сверка
+    crosscheck.py, раунды через один).
+
+    Хвост задержки здесь — миллисекунды, а чужая нагрузка на машине за
+    несколько секунд меняет его в разы (подряд идущие раунды одного сервера
+    расходились от 15 до 75 мс). Четыре секунды одного сервера, а потом
+    четыре другого, сравнивали бы не серверы, а то, что в эти секунды делала
+    машина; раунды по кругу ставят всех в одни условия — как в сценарии 3.
+    """
+    return rotating_rounds(ctx, number, kinds, ctx.scale["latency"])
 
 
 # --------------------------------------------------------------------------
@@ -391,22 +404,41 @@ def scenario_scale(ctx: Context, number: int, kinds: list[str]) -> dict[str, dic
     Память каждого сервера записываем сразу после того, как вошли все его
     клиенты и разошлись оповещения: это цена «N соединений» без нагрузки.
     """
-    cfg = ctx.scale["scale"]
     # probe молчащим дольше половины --idle-timeout — не то, что меряем здесь:
     # клиенты молчат, пока идут раунды других серверов.
+    return rotating_rounds(
+        ctx, number, kinds, ctx.scale["scale"], {"--idle-timeout": 600}, memory=True
+    )
+
+
+def rotating_rounds(
+    ctx: Context,
+    number: int,
+    kinds: list[str],
+    cfg: dict,
+    wanted: dict | None = None,
+    memory: bool = False,
+) -> dict[str, dict]:
+    """Все серверы держат по cfg["clients"] клиентов сразу; cfg["rounds"] раундов
+    ровного темпа (на раунд — cfg["seconds"] / cfg["rounds"] секунд) идут по кругу,
+    и кто первый — по очереди. memory — записать память после входа всех."""
     servers, loads, connected = {}, {}, {}
     try:
         for kind in kinds:
-            servers[kind] = ctx.start_server(number, kind, {"--idle-timeout": 600})
+            servers[kind] = ctx.start_server(number, kind, wanted)
             loads[kind] = Load(servers[kind], ctx.progress)
         chatters = open_chatters_together(ctx, number, loads, cfg["clients"])
         for kind in kinds:
             values = servers[kind].sample()
-            connected[kind] = {
-                "clients": cfg["clients"],
-                "rss_connected_mb": round(values.get("VmRSS", 0) / 1024, 1),
-                "threads_connected": values.get("Threads", 0),
-            }
+            connected[kind] = (
+                {
+                    "clients": cfg["clients"],
+                    "rss_connected_mb": round(values.get("VmRSS", 0) / 1024, 1),
+                    "threads_connected": values.get("Threads", 0),
+                }
+                if memory
+                else {}
+            )
         rounds = {kind: [] for kind in kinds}
         for k in range(cfg["rounds"]):
             shift = k % len(kinds)
@@ -822,7 +854,8 @@ SCENARIOS = {
     6: ("Враждебный ввод", scenario_hostile),
     7: ("Вход и выход", scenario_churn),
 }
-PAIRED = {3}
+PAIRED = {2, 3}
+PACES = {"even": "ровный темп", "poisson": "пуассоновский темп"}
 
 
 TIERS = {"final": "финальный", "asyncio": "asyncio", "step": "шаги 0–4"}
@@ -864,8 +897,11 @@ def describe(ctx: Context, number: int) -> str:
     if number == 2:
         cfg = scale["latency"]
         return (
-            f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех, "
-            f"{cfg['seconds']:g} с"
+            f"{cfg['clients']} клиентов, {cfg['rate']} сообщ./с на всех "
+            f"({PACES[cfg.get('pace', 'even')]}), "
+            f"{cfg['seconds']:g} с: {cfg['rounds']} раунда по "
+            f"{cfg['seconds'] / cfg['rounds']:g} с, все серверы держат клиентов "
+            "одновременно, раунды идут по кругу"
         )
     if number == 3:
         cfg = scale["scale"]
