@@ -33,6 +33,9 @@ from .servers import ServerProcess
 SO_TIMESTAMPNS = 35
 ANCILLARY_SIZE = socket.CMSG_SPACE(16)
 RECV_SIZE = 256 * 1024
+# Ответ сервера на запрос — строка с кодом; 100 — оповещение, а не ответ.
+REPLY_BYTES = b'"response": '
+NOTICE_BYTES = b'"response": 100'
 PACE_SEED = 15  # зерно пуассоновского расписания: одно на все прогоны
 
 
@@ -77,6 +80,7 @@ class Client:
         "closed_at",
         "rx_bytes",
         "leaks",
+        "replies",
     )
 
     def __init__(self, sock: socket.socket, name: str, index: int, role: str) -> None:
@@ -95,6 +99,7 @@ class Client:
         self.closed_at: float | None = None
         self.rx_bytes = 0
         self.leaks = 0
+        self.replies = 0  # ответов сервера на запросы (код не 100)
 
 
 class Load:
@@ -269,6 +274,8 @@ class Load:
         lines = (client.inbuf + data).split(b"\n")
         client.inbuf = lines.pop()
         for line in lines:
+            if REPLY_BYTES in line and NOTICE_BYTES not in line:
+                client.replies += 1
             if MARK_BYTES in line:
                 # Целая строка чата — ровно отправленный
                 # текст; утечку ищем в искажённых.

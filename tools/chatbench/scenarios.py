@@ -561,7 +561,8 @@ def fill_stalled(
     в буфер его сокета.
 
     Сколько байт ждут в буфере отправки серверного сокета, видно в /proc/net/tcp
-    (tx_queue). Сначала шлём три четверти того, что ядро взяло на пробной паре
+    (tx_queue), но только когда сервер уже ответил на каждую отправленную строку.
+    Сначала шлём три четверти того, что ядро взяло на пробной паре
     сокетов, потом всё меньшими кусками (половина оставшегося по той оценке, не
     больше трети границы очереди сервера), а когда ядро взяло не весь кусок —
     шагами по cfg["step"]: шаг не прибавил байт в буфере — ядро полно, а в
@@ -579,9 +580,18 @@ def fill_stalled(
     biggest = max(stall["step"], plan["backlog_bytes"] // 3)
     size = 0.75 * plan["kernel_bytes"]
     queued = 0
+    awaited = (
+        sender.replies
+    )  # сколько ответов будет у sender, когда сервер всё разберёт
     while time.monotonic() < deadline:
         count = max(1, math.ceil(size / len(line)))
         load.send(sender, line * count)
+        awaited += count
+        # Сперва — пока сервер не ответит на каждую строку: без этого на занятой
+        # машине буфер «не меняется» просто потому, что сервер ещё не получил
+        # процессора, и заполнение кончалось на трети ядра.
+        if load.server.answers:
+            wait_for_replies(load, sender, awaited, ctx.scale["quiet"], deadline)
         before, queued = queued, steady_send_queue(load, ports, deadline)
         if queued <= before:
             break
@@ -590,6 +600,21 @@ def fill_stalled(
         else:
             size = min(biggest, max(stall["step"], (plan["kernel_bytes"] - queued) / 2))
     return queued
+
+
+def wait_for_replies(
+    load: Load, client: Client, awaited: int, quiet: float, deadline: float
+) -> None:
+    """Ждёт, пока у client наберётся awaited ответов сервера, — но не дольше quiet
+    секунд без нового ответа: сервер шагов 1–3, застрявший в sendall медленному,
+    не ответит уже никогда."""
+    last, last_change = client.replies, time.monotonic()
+    while client.replies < awaited and time.monotonic() < deadline:
+        load.poll(0.02)
+        if client.replies != last:
+            last, last_change = client.replies, time.monotonic()
+        elif time.monotonic() - last_change >= quiet:
+            return
 
 
 def steady_send_queue(load: Load, ports: tuple[int, int], deadline: float) -> int:
