@@ -22,7 +22,7 @@ from browser import (
     resize,
     watch_page,
 )
-from test_site import attributes, walk
+from test_site import attributes, draw_diagrams, walk
 
 DEADLINE = 5.0  # секунд на любое ожидание в браузере
 DESKTOP = (1200, 800)
@@ -329,10 +329,8 @@ def test_pages_read_on_a_phone(served_site, browser):  # noqa: F811
             (out / page / "index.html").read_text("utf-8").count('class="mermaid"')
         )
         if diagrams:
-            wait_for(
-                browser,
-                f"document.querySelectorAll('div.mermaid').length >= {diagrams}",
-                f"{page}: диаграммы нарисованы",
-            )
+            drawn = draw_diagrams(browser, diagrams, time.monotonic() + DEADLINE)
+            assert drawn >= diagrams, f"{page}: нарисовано {drawn} из {diagrams}"
+            browser.evaluate("scrollTo(0, 0)")
             problems += diagram_labels(browser, page)
     assert not problems, "\n".join(problems)
