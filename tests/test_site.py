@@ -436,15 +436,11 @@ def test_every_page_with_a_diagram_is_a_built_page(site, pages):
         assert "mermaid.min.js" not in text, page
 
 
-@pytest.mark.browser
-def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
-    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
-    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
-    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
-    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
-    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
-    https://* вкладке запрещён (как офлайн или за файрволом)."""
-    out, base, extra = served_site
+def all_diagrams_page(served_site) -> int:
+    """Ставит блоки всех диаграмм сайта (как они собраны) в статью настоящей
+    страницы lab1/index.html и раздаёт её по адресу ALL_DIAGRAMS; каждый блок — в
+    обёртке <div data-diagram="страница, диаграмма N">. Возвращает их число."""
+    out, _, extra = served_site
     diagrams = built_diagrams(out)
     assert len(diagrams) >= 10, diagrams
     counts: dict[str, int] = {}
@@ -458,13 +454,25 @@ def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
     extra[ALL_DIAGRAMS] = ARTICLE.sub(
         lambda m: m[1] + "\n".join(wrapped) + m[2], host
     ).encode("utf-8")
+    return len(diagrams)
 
+
+@pytest.mark.browser
+def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
+    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
+    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
+    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
+    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
+    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
+    https://* вкладке запрещён (как офлайн или за файрволом)."""
+    _, base, _ = served_site
+    count = all_diagrams_page(served_site)
     with Browser(require_chromium(), width=1200, height=800) as browser:
         watch_page(browser)
         block_urls(browser, ["https://*"])
         browser.open(base + ALL_DIAGRAMS)
         # каждая диаграмма либо нарисована, либо её ошибка пришла исключением
-        draw_diagrams(browser, len(diagrams), time.monotonic() + MERMAID_DEADLINE)
+        draw_diagrams(browser, count, time.monotonic() + MERMAID_DEADLINE)
         reports = page_reports(browser)
         tree = dom_tree(browser)
         problems = diagram_problems(tree)

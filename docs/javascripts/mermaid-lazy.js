@@ -62,6 +62,26 @@
     });
   }
 
+  // Телефон: широкая схема, сжатая до ширины экрана, — это подписи в 7 px.
+  // phone.css не даёт ей стать уже ширины, при которой самая мелкая подпись —
+  // LEGIBLE_PX; ширину знает только нарисованная схема (её размеры и шрифты —
+  // внутри закрытого теневого корня), поэтому она записывается здесь в
+  // переменную CSS на самом блоке диаграммы.
+  const LEGIBLE_PX = 10.5; // 10 px с запасом на округление
+  function keepLabelsLegible(root) {
+    const svg = root.querySelector("svg");
+    const width = svg && svg.viewBox.baseVal && svg.viewBox.baseVal.width;
+    if (!width) return;
+    let smallest = Infinity;
+    for (const node of svg.querySelectorAll("*")) {
+      const own = [...node.childNodes].some((n) => n.nodeType === 3 && n.data.trim());
+      if (own) smallest = Math.min(smallest, parseFloat(getComputedStyle(node).fontSize));
+    }
+    if (!isFinite(smallest)) return;
+    const legible = Math.ceil((width * LEGIBLE_PX) / smallest);
+    root.host.style.setProperty("--mermaid-legible-width", legible + "px");
+  }
+
   window.mermaid = {
     initialize(config) {
       settings = config;
@@ -69,7 +89,17 @@
     render(id, text) {
       return nearScreen(blockOf(text))
         .then(load)
-        .then((mermaid) => mermaid.render(id, text));
+        .then((mermaid) => mermaid.render(id, text))
+        .then(function (drawn) {
+          // Material вызывает fn(теневой корень), когда схема уже на странице
+          return {
+            ...drawn,
+            fn(root) {
+              keepLabelsLegible(root);
+              if (drawn.fn) drawn.fn(root);
+            },
+          };
+        });
     },
   };
 })();
