@@ -239,6 +239,9 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=1, help="прогонов на страницу")
     parser.add_argument("--plain", action="store_true", help="раздавать без gzip")
+    parser.add_argument(
+        "--mobile-only", action="store_true", help="только телефон (для отладки)"
+    )
     parser.add_argument("--reports", type=Path, help="папка для HTML-отчётов")
     parser.add_argument("--json", type=Path, help="записать все оценки в файл JSON")
     args = parser.parse_args()
@@ -260,10 +263,13 @@ def main() -> int:
             header += f" {'доступ.':>8}  метрики телефона"
             print(header, flush=True)
             for page in pages:
+                forms = ["mobile"] if args.mobile_only else list(FORM_FACTORS)
                 row = {
                     form: measure(command, base, page, form, args.runs, args.reports)
-                    for form in FORM_FACTORS
+                    for form in forms
                 }
+                skipped = {"scores": {"performance": "-", "accessibility": "-"}}
+                row.setdefault("desktop", skipped)
                 table[page] = row
                 mobile, desktop = row["mobile"]["scores"], row["desktop"]["scores"]
                 metrics = ", ".join(
@@ -275,7 +281,7 @@ def main() -> int:
                     f"{desktop['accessibility']:>8}  {metrics}",
                     flush=True,
                 )
-                for form in FORM_FACTORS:
+                for form in forms:
                     failed += shortfalls(page, form, row[form]["scores"])
         finally:
             server.shutdown()
