@@ -592,7 +592,7 @@ def test_no_page_loads_anything_from_another_host(site):
         page = path.relative_to(out).as_posix()
         found += [f"{page}: {url}" for url in urls if is_other_host(url)]
     assert not found, "\n".join(found)
-    # и Mermaid лежит на самом сайте — его подключает каждая страница
+    # и Mermaid лежит на самом сайте (его грузит javascripts/mermaid-lazy.js)
     assert (out / "javascripts/mermaid.min.js").stat().st_size > 500_000
 
 
