@@ -318,6 +318,31 @@ MERMAID_DEADLINE = 15.0  # секунд на все диаграммы сайт�
 ARTICLE = re.compile(r'(<article class="md-content__inner[^"]*">).*?(</article>)', re.S)
 # Страница, на которую собираются все диаграммы сайта (см. тест ниже)
 ALL_DIAGRAMS = "lab1/all-diagrams.html"
+# Загрузчик Mermaid: грузит библиотеку, когда диаграмма подходит к экрану
+LAZY_MERMAID = "javascripts/mermaid-lazy.js"
+# Листает к следующей ещё не пройденной диаграмме и ждёт два кадра (за кадр
+# наблюдатель загрузчика замечает её у экрана); возвращает число нарисованных.
+NEXT_DIAGRAM = """(async () => {
+  const next = document.querySelector("pre.mermaid:not([data-passed])");
+  if (next) {
+    next.dataset.passed = "";
+    next.scrollIntoView();
+    await new Promise((done) =>
+      requestAnimationFrame(() => requestAnimationFrame(done)));
+  }
+  return document.querySelectorAll("div.mermaid").length;
+})()"""
+
+
+def draw_diagrams(browser: Browser, count: int, deadline: float) -> int:
+    """Листает страницу от диаграммы к диаграмме, пока не нарисовано count или
+    не вышло время (time.monotonic()); возвращает, сколько нарисовано. Ошибки
+    Mermaid приходят исключениями (page_reports) — они тоже в счёт."""
+    while True:
+        drawn = browser.evaluate(NEXT_DIAGRAM) + len(page_reports(browser)["errors"])
+        if drawn >= count or time.monotonic() > deadline:
+            return drawn
+        time.sleep(0.05)
 
 
 def built_diagrams(out: Path) -> list[tuple[str, str]]:
@@ -401,22 +426,21 @@ def test_every_page_with_a_diagram_is_a_built_page(site, pages):
             assert page in with_diagrams, f"{source}: диаграмма не попала на {page}"
     # отчёт бенчмарка с диаграммой вставляется в страницу шага 5
     assert "lab1/task4/step-5/index.html" in with_diagrams
-    # и каждая такая страница подключает Mermaid с самого сайта
-    for page in with_diagrams:
-        script = os.path.relpath(out / site_hooks.MERMAID_ON_SITE, (out / page).parent)
-        text = (out / page).read_text(encoding="utf-8")
-        assert f'<script src="{Path(script).as_posix()}">' in text, page
+    # каждая такая страница (и только она) подключает загрузчик Mermaid с самого
+    # сайта, а сам mermaid.min.js не подключает ни одна: его грузит загрузчик
+    for path in sorted(out.rglob("*.html")):
+        page = path.relative_to(out).as_posix()
+        script = Path(os.path.relpath(out / LAZY_MERMAID, path.parent)).as_posix()
+        text = path.read_text(encoding="utf-8")
+        assert (f'<script src="{script}">' in text) == (page in with_diagrams), page
+        assert "mermaid.min.js" not in text, page
 
 
-@pytest.mark.browser
-def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
-    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
-    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
-    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
-    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
-    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
-    https://* вкладке запрещён (как офлайн или за файрволом)."""
-    out, base, extra = served_site
+def all_diagrams_page(served_site) -> int:
+    """Ставит блоки всех диаграмм сайта (как они собраны) в статью настоящей
+    страницы lab1/index.html и раздаёт её по адресу ALL_DIAGRAMS; каждый блок — в
+    обёртке <div data-diagram="страница, диаграмма N">. Возвращает их число."""
+    out, _, extra = served_site
     diagrams = built_diagrams(out)
     assert len(diagrams) >= 10, diagrams
     counts: dict[str, int] = {}
@@ -430,20 +454,25 @@ def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
     extra[ALL_DIAGRAMS] = ARTICLE.sub(
         lambda m: m[1] + "\n".join(wrapped) + m[2], host
     ).encode("utf-8")
+    return len(diagrams)
 
+
+@pytest.mark.browser
+def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
+    """Каждая диаграмма сайта рисуется в настоящем браузере: об ошибке синтаксиса
+    Mermaid сообщает только там. Открывать все десять страниц — 15–30 с, поэтому
+    блоки всех страниц (как они собраны) ставятся в статью одной настоящей
+    страницы (lab1/index.html: те же стили, скрипты и Material, что рисует
+    диаграммы). Сайт не ходит на чужие серверы: все запросы — к 127.0.0.1, а
+    https://* вкладке запрещён (как офлайн или за файрволом)."""
+    _, base, _ = served_site
+    count = all_diagrams_page(served_site)
     with Browser(require_chromium(), width=1200, height=800) as browser:
         watch_page(browser)
         block_urls(browser, ["https://*"])
         browser.open(base + ALL_DIAGRAMS)
-        count_js = "document.querySelectorAll('div.mermaid').length"
-        deadline = time.monotonic() + MERMAID_DEADLINE
         # каждая диаграмма либо нарисована, либо её ошибка пришла исключением
-        while (
-            browser.evaluate(count_js) + len(page_reports(browser)["errors"])
-            < len(diagrams)
-            and time.monotonic() < deadline
-        ):
-            time.sleep(0.05)
+        draw_diagrams(browser, count, time.monotonic() + MERMAID_DEADLINE)
         reports = page_reports(browser)
         tree = dom_tree(browser)
         problems = diagram_problems(tree)
@@ -455,6 +484,49 @@ def test_every_diagram_renders_without_errors_or_other_hosts(served_site):
         if not url.startswith((base, "data:", "blob:"))
     ]
     assert not problems, "\n".join(problems)
+
+
+# Страница, где первая диаграмма далеко ниже первого экрана
+FAR_DIAGRAM_PAGE = "lab1/task5/"
+# Два кадра: наблюдатель загрузчика успевает увидеть страницу у экрана
+TWO_FRAMES = (
+    "new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+)
+
+
+def mermaid_requests(browser: Browser) -> list[str]:
+    return [
+        Path(urlsplit(url).path).name
+        for url in page_reports(browser)["requests"]
+        if "mermaid" in url
+    ]
+
+
+@pytest.mark.browser
+def test_mermaid_loads_only_when_a_diagram_nears_the_screen(served_site):
+    """Mermaid (3,5 МБ) не грузится на странице без диаграмм, а на странице с
+    диаграммой — только когда она подходит к экрану (overrides/main.html и
+    docs/javascripts/mermaid-lazy.js); дальше диаграмма рисуется."""
+    out, base, _ = served_site
+    assert 'class="mermaid"' not in (out / "index.html").read_text("utf-8")
+    with Browser(require_chromium(), width=1200, height=800) as browser:
+        watch_page(browser)
+        browser.open(base)
+        browser.evaluate(TWO_FRAMES)
+        assert mermaid_requests(browser) == [], "главная без диаграмм грузит Mermaid"
+
+        browser.open(base + FAR_DIAGRAM_PAGE)
+        browser.evaluate(TWO_FRAMES)
+        top = browser.evaluate(
+            "document.querySelector('pre.mermaid').getBoundingClientRect().top"
+            " / innerHeight"
+        )
+        assert top > 3, f"диаграмма {FAR_DIAGRAM_PAGE} слишком близко к началу"
+        assert mermaid_requests(browser) == ["mermaid-lazy.js"]
+        drawn = draw_diagrams(browser, 1, time.monotonic() + MERMAID_DEADLINE)
+        assert drawn >= 1, page_reports(browser)
+        assert mermaid_requests(browser) == ["mermaid-lazy.js", "mermaid.min.js"]
+        assert page_reports(browser)["errors"] == []
 
 
 # ------------------------------------------------------ ни одного чужого сервера
@@ -520,7 +592,7 @@ def test_no_page_loads_anything_from_another_host(site):
         page = path.relative_to(out).as_posix()
         found += [f"{page}: {url}" for url in urls if is_other_host(url)]
     assert not found, "\n".join(found)
-    # и Mermaid лежит на самом сайте — его подключает каждая страница
+    # и Mermaid лежит на самом сайте (его грузит javascripts/mermaid-lazy.js)
     assert (out / "javascripts/mermaid.min.js").stat().st_size > 500_000
 
 

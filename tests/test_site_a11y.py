@@ -120,6 +120,17 @@ ONE_OF_EACH_CODE_STYLE = """((known) => {
   return [...seen];
 })(KNOWN)"""
 
+# Блоки кода вдали от экрана браузер не раскладывает (content-visibility: auto в
+# docs/stylesheets/extra.css), и axe не видит их текста или мерит контраст по
+# прикидке. Для проверки все блоки раскладываются, как если бы их долистали.
+SHOW_ALL_CODE = """(() => {
+  const style = document.createElement("style");
+  style.textContent =
+    ".md-typeset .highlight { content-visibility: visible !important }";
+  document.head.append(style);
+  return document.body.offsetHeight;
+})()"""
+
 # Тёмная тема — как по щелчку переключателя. Цвета Material меняет плавно
 # (transition), и axe мерил бы промежуточные, поэтому переходы выключены.
 DARK_THEME = """(async () => {
@@ -211,6 +222,7 @@ def page_violations(
     code_styles[:] = browser.evaluate(
         ONE_OF_EACH_CODE_STYLE.replace("KNOWN", json.dumps(code_styles))
     )
+    browser.evaluate(SHOW_ALL_CODE)
     browser.evaluate(axe + "\n;0")
     found = {"light": json.loads(browser.evaluate(RUN_AXE))}
     browser.evaluate(DARK_THEME)
