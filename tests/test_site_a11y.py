@@ -21,20 +21,15 @@ overrides/partials/search.html (имя окна поиска), overrides/main.ht
 после правки стилей, шаблонов темы или Material.
 
 axe-core закреплён в package.json (devDependencies) с контрольной суммой в
-package-lock.json. Тест берёт его так же, как хук сайта берёт Mermaid: `npm pack`
-пакета этой версии, сверка архива с суммой, axe.min.js — в кэш пользователя
-(~/.cache/lab1-site/). npm нужен только в первый раз.
+package-lock.json; берёт его tests/npm_packages.py (`npm pack`, сверка суммы,
+кэш пользователя ~/.cache/lab1-site/). npm нужен только в первый раз.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import tarfile
-import tempfile
-from pathlib import Path
 from unittest import mock
 
 import browser as browser_module
@@ -43,6 +38,7 @@ import test_site
 from browser import FLAGS, Browser, require_chromium
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
+from npm_packages import npm_package
 from support import ROOT
 
 # Сайт собирается и раздаётся фикстурами site_fixtures.py (общими для сессии);
@@ -72,7 +68,7 @@ if os.environ.get("A11Y_PAGES") == "all":
     CHECKED_PAGES = nav_pages()
 
 AXE_PACKAGE = "axe-core"
-AXE_IN_PACKAGE = "package/axe.min.js"
+AXE_IN_PACKAGE = "axe.min.js"
 # Что считается провалом: axe делит нарушения на minor, moderate, serious, critical.
 FAILING_IMPACT = {"serious", "critical"}
 # Читатель за компьютером — с мышью: headless Chromium по умолчанию говорит
@@ -157,51 +153,11 @@ RUN_AXE = """(async () => {
 })()""".replace("FAILING_IMPACT", json.dumps(sorted(FAILING_IMPACT)))
 
 
-def locked_package(name: str) -> tuple[str, str]:
-    """Версия и сумма («sha512-…») пакета из package-lock.json."""
-    lock = json.loads((ROOT / "package-lock.json").read_text(encoding="utf-8"))
-    entry = lock["packages"][f"node_modules/{name}"]
-    return entry["version"], entry["integrity"]
-
-
-def npm_file(name: str, inside: str) -> Path:
-    """Файл inside из пакета name закреплённой версии: из кэша или через `npm pack`
-    с проверкой суммы (как Mermaid в tools/site_hooks.py)."""
-    version, integrity = locked_package(name)
-    cached = site_hooks.cache_dir() / f"{name}-{version}-{Path(inside).name}"
-    if cached.is_file():
-        return cached
-    npm = shutil.which("npm")
-    if npm is None:
-        raise RuntimeError(f"нужен npm, чтобы один раз взять {name}@{version}")
-    with tempfile.TemporaryDirectory(prefix="lab1-npm-") as tmp:
-        # cwd — пустая папка: иначе npm pack упаковал бы сам проект
-        done = subprocess.run(
-            [npm, "pack", f"{name}@{version}", "--json", "--pack-destination", tmp],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"npm pack {name}@{version}: {done.stderr[-500:]}")
-        archive = Path(tmp) / json.loads(done.stdout)[0]["filename"]
-        if site_hooks.integrity_of(archive.read_bytes()) != integrity:
-            raise RuntimeError(f"архив {name}@{version} не совпал с package-lock.json")
-        with tarfile.open(archive) as tar:
-            data = tar.extractfile(inside).read()
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_name(f"{cached.name}.{os.getpid()}.tmp")
-    partial.write_bytes(data)
-    os.replace(partial, cached)  # две параллельные сессии не увидят половину файла
-    return cached
-
-
 @pytest.fixture(scope="module")
 def axe_script() -> str:
     """Текст axe.min.js; нет npm и кэша — skip (в CI — fail, как без браузера)."""
     try:
-        return npm_file(AXE_PACKAGE, AXE_IN_PACKAGE).read_text(encoding="utf-8")
+        return (npm_package(AXE_PACKAGE) / AXE_IN_PACKAGE).read_text(encoding="utf-8")
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         if os.environ.get("CI"):
             pytest.fail(f"axe-core: {error}")

