@@ -28,6 +28,7 @@ from test_task4_server import Raw, close_raw_sockets, presence, request  # noqa:
 CLIENT = lab_program("task4", "client.py")
 SLOW_FLUSH = Path(__file__).parent / "slow_flush"
 SIGNAL_ELSEWHERE = Path(__file__).parent / "signal_elsewhere"
+NO_PTHREAD_KILL = Path(__file__).parent / "no_pthread_kill"
 READY = r"/help — команды"  # подсказку клиент печатает, когда поток приёма уже запущен
 TIME = r"\[\d\d:\d\d:\d\d\]"
 
@@ -255,6 +256,21 @@ def test_server_gone_and_server_unreachable(launch):
     assert_exits(wrong, 1)
     lines = wrong.stderr.strip().splitlines()
     assert len(lines) == 1 and "127.0.0.1:99999" in lines[0], lines
+
+
+def test_server_gone_without_pthread_kill_exits_without_enter(launch):
+    """Как на Windows: сигнал главному потоку не послать, input() ждёт Enter, —
+    о пропавшем сервере клиент всё равно сообщает и выходит сам, с кодом 1."""
+    server = chat_server(launch)
+    env = program_env(PYTHONPATH=str(NO_PTHREAD_KILL))
+    alice = launch(
+        [PYTHON, CLIENT, "--port", str(server.port), "--name", "alice"], env=env
+    )
+    alice.wait_for(READY)
+    alice.wait_blocked()  # input() уже ждёт строку
+    server.process.kill()
+    assert_exits(alice, 1)
+    assert alice.stderr == "Ошибка: сервер закрыл соединение\n"
 
 
 def test_client_strips_control_characters_from_a_hostile_server(launch):

@@ -39,8 +39,8 @@ REPLY_TIMEOUT), пока очередь опустеет: ответ на ком
 Выход: /quit, Ctrl+D (на Windows — Ctrl+Z и Enter) или Ctrl+C — клиент шлёт
 quit, ждёт, пока сервер закроет соединение, и завершается с кодом 0. Пропал
 сервер — строка «Ошибка: …» и код 1: поток приёма будит главный поток, ждущий
-ввода, сигналом SIGINT, как Ctrl+C (на Windows сигнал потоку не послать — выход
-случится после Enter).
+ввода, сигналом SIGINT, как Ctrl+C (на Windows сигнал потоку не послать — там
+поток приёма завершает процесс сам).
 """
 
 import _thread
@@ -330,8 +330,19 @@ class ChatClient:
                 return
             self.lost = True
             self.show(f"Ошибка: {problem}", file=sys.stderr)
+            if not hasattr(signal, "pthread_kill"):  # Windows
+                self.exit_from_here(1)
         self.leave_requested = True  # если сигнал потеряется, повторит будильник
         wake_main_thread()
+
+    def exit_from_here(self, code: int) -> None:
+        """Windows: главный поток в input() до Enter не разбудить — процесс
+        завершает поток приёма. Прибирать нечего: сокет закроет система."""
+        if self.typing:
+            print()  # курсор стоит после приглашения: оболочке — своя строка
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
     def handle(self, message: dict) -> None:
         action = message.get("action")
