@@ -1,9 +1,12 @@
-"""Фикстуры собранного сайта — одна сборка на процесс pytest.
+"""Фикстуры собранного сайта — одна сборка на весь прогон.
 
 Сайт нужен трём модулям тестов (test_site.py, test_site_reading.py,
-test_site_a11y.py), а сборка — несколько секунд. Фикстуры с областью «сессия»,
-объявленные здесь (conftest.py подключает модуль через pytest_plugins), собирают
-его один раз на процесс pytest (xdist запускает несколько процессов).
+test_site_a11y.py), а сборка — больше десяти секунд процессора. Фикстуры с
+областью «сессия» объявлены здесь (conftest.py подключает модуль через
+pytest_plugins). Процессы xdist собирают сайт один раз на всех: первый — под
+замком (filelock) в общей временной папке прогона, остальные ждут замка и берут
+готовое, как советует документация pytest-xdist («Making session-scoped
+fixtures execute only once»). Тесты сайт только читают.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from support import ROOT
 
 # Сайт собирается так, как его публикует GitHub Pages: по пути проекта и со
@@ -25,8 +29,21 @@ REPO_URL = "https://github.com/example/lab1-sockets"
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory) -> tuple[Path, str]:
-    out = tmp_path_factory.mktemp("site")
+def site(tmp_path_factory, worker_id) -> tuple[Path, str]:
+    """Папка собранного сайта и вывод MkDocs."""
+    if worker_id == "master":  # без xdist
+        return build_site(tmp_path_factory.mktemp("site"))
+    shared = tmp_path_factory.getbasetemp().parent  # общая для процессов xdist
+    out, log_file = shared / "site", shared / "site.log"
+    with FileLock(shared / "site.lock"):
+        if not log_file.is_file():  # файл вывода пишется последним: сборка готова
+            _, log = build_site(out)
+            log_file.write_text(log, encoding="utf-8")
+    return out, log_file.read_text(encoding="utf-8")
+
+
+def build_site(out: Path) -> tuple[Path, str]:
+    """mkdocs build --strict в папку out, как публикует GitHub Pages."""
     # Вывод MkDocs — в UTF-8 на любой ОС (на Windows иначе cp1252).
     env = dict(
         os.environ,
