@@ -673,7 +673,7 @@ def test_without_npm_a_strict_build_fails_with_a_clear_message(
 
 def test_the_site_ships_the_locked_mermaid(site):
     out, _ = site
-    version, _ = site_hooks.locked_mermaid()
+    version, _ = site_hooks.locked_package("mermaid")
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     assert package["dependencies"]["mermaid"] == version  # версия точная, без ^ и ~
     shipped = (out / site_hooks.MERMAID_ON_SITE).read_text(encoding="utf-8")

@@ -49,8 +49,9 @@ LAB = ROOT / "laboratory_work_1"
 # Рядом с картинками лежат стенограммы (*.txt) для теста — на сайт идут только картинки.
 PICTURES = {".svg", ".png", ".jpg", ".jpeg", ".webp"}
 GUARD = Path(__file__).resolve().parent / "snippets.py"
-# Mermaid: закреплённая версия и её сумма — в package-lock.json, на сайте — по адресу
-MERMAID_LOCK = ROOT / "package-lock.json"
+# Пакеты npm: закреплённые версии и их суммы — в package-lock.json.
+PACKAGE_LOCK = ROOT / "package-lock.json"
+# Mermaid на сайте — по адресу MERMAID_ON_SITE, в пакете — MERMAID_IN_PACKAGE.
 MERMAID_ON_SITE = "javascripts/mermaid.min.js"
 MERMAID_IN_PACKAGE = "package/dist/mermaid.min.js"
 
@@ -97,10 +98,10 @@ def published(path: Path) -> bool:
     return path.suffix in {".py", ".html"} and "__pycache__" not in path.parts
 
 
-def locked_mermaid(lock_path: Path = MERMAID_LOCK) -> tuple[str, str]:
-    """Версия и сумма (integrity, «sha512-…») mermaid из package-lock.json."""
+def locked_package(name: str, lock_path: Path = PACKAGE_LOCK) -> tuple[str, str]:
+    """Версия и сумма (integrity, «sha512-…») пакета name из package-lock.json."""
     lock = json.loads(lock_path.read_text(encoding="utf-8"))
-    entry = lock["packages"]["node_modules/mermaid"]
+    entry = lock["packages"][f"node_modules/{name}"]
     return entry["version"], entry["integrity"]
 
 
@@ -115,31 +116,39 @@ def integrity_of(data: bytes) -> str:
     return "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode()
 
 
-def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
-    """Берёт пакет mermaid@version через npm, сверяет сумму, кладёт mermaid.min.js."""
+def npm_pack(name: str, version: str, integrity: str, destination: Path) -> Path:
+    """Архив пакета name@version: `npm pack` в пустую папку destination и сверка
+    с суммой из package-lock.json. Так берут пакеты и хук (Mermaid), и тесты
+    (tests/npm_packages.py). RuntimeError — нет npm, npm не смог, архив не тот."""
     npm = shutil.which("npm")
     if npm is None:
         raise RuntimeError(
-            f"нужен npm, чтобы один раз взять mermaid@{version}: установите Node.js"
+            f"нужен npm, чтобы один раз взять {name}@{version}: установите Node.js"
         )
+    # cwd — пустая папка: иначе npm pack упаковал бы сам проект
+    done = subprocess.run(
+        [npm, "pack", f"{name}@{version}", "--json", "--pack-destination", destination],
+        cwd=destination,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"npm pack {name}@{version} не удался: {done.stderr.strip()[-500:]}"
+        )
+    archive = destination / json.loads(done.stdout)[0]["filename"]
+    if integrity_of(archive.read_bytes()) != integrity:
+        raise RuntimeError(
+            f"архив {name}@{version} не совпал с суммой из package-lock.json"
+        )
+    return archive
+
+
+def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
+    """Берёт пакет mermaid@version через npm, сверяет сумму, кладёт mermaid.min.js."""
     with tempfile.TemporaryDirectory(prefix="lab1-mermaid-") as tmp:
-        # cwd — пустая папка: иначе npm pack упаковал бы сам проект
-        done = subprocess.run(
-            [npm, "pack", f"mermaid@{version}", "--json", "--pack-destination", tmp],
-            cwd=tmp,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise RuntimeError(
-                f"npm pack mermaid@{version} не удался: {done.stderr.strip()[-500:]}"
-            )
-        archive = Path(tmp) / json.loads(done.stdout)[0]["filename"]
-        if integrity_of(archive.read_bytes()) != integrity:
-            raise RuntimeError(
-                f"архив mermaid@{version} не совпал с суммой из package-lock.json"
-            )
+        archive = npm_pack("mermaid", version, integrity, Path(tmp))
         with tarfile.open(archive) as tar:
             try:
                 script = tar.extractfile(MERMAID_IN_PACKAGE).read()
@@ -156,7 +165,7 @@ def fetch_mermaid(version: str, integrity: str, target: Path) -> None:
 
 def mermaid_script() -> Path | None:
     """mermaid.min.js закреплённой версии (из кэша или только что взятый)."""
-    version, integrity = locked_mermaid()
+    version, integrity = locked_package("mermaid")
     cached = cache_dir() / f"mermaid-{version}.min.js"
     if not cached.is_file():
         mermaid_log.info("mermaid: беру mermaid@%s через npm (один раз)", version)
