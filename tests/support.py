@@ -327,3 +327,14 @@ def start_server(
         message=server._describe("сервер не назвал адрес в первой строке"),
     )
     return server
+
+
+# Хвост обёрток `python -c ОБЁРТКА программа.py …`, которые подменяют что-то в
+# окружении программы: после подмены запустить её так же, как `python путь/
+# программа.py`, — с её папкой первой в sys.path (там лежит russian_argparse).
+# В sys.argv к этому месту должны остаться только программа и её аргументы.
+RUN_PROGRAM = """
+import os, runpy, sys
+sys.path.insert(0, os.path.dirname(sys.argv[0]))
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""

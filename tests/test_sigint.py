@@ -20,7 +20,14 @@ import shutil
 import sys
 
 import pytest
-from support import BOUND_ADDRESS, PYTHON, lab_program, start_server, wait_until
+from support import (
+    BOUND_ADDRESS,
+    PYTHON,
+    RUN_PROGRAM,
+    lab_program,
+    start_server,
+    wait_until,
+)
 
 # Задание 4 проверяет Ctrl+C своим тестом (test_task4_server.py) на каждом шаге.
 SERVERS = ["task1", "task2", "task3", "task5"]
@@ -32,14 +39,15 @@ TICKING_SERVERS = ["task1", "task2", "task3", "task5"]
 # потока он не прерывает. Ядро отдаёт сигнал потоку, который его не блокирует:
 # заводим такой поток-«приёмник», блокируем SIGINT в главном и запускаем в нём
 # сервер. Обработчик Python выполнит главный поток, но только вернувшись в Python.
-LIKE_WINDOWS = """
-import os, runpy, signal, sys, threading
+LIKE_WINDOWS = (
+    """
+import signal, sys, threading
 threading.Thread(target=threading.Event().wait, daemon=True).start()
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 sys.argv = sys.argv[1:]
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 
 not_on_windows = pytest.mark.skipif(
     sys.platform == "win32",

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from support import (
     PYTHON,
     ROOT,
+    RUN_PROGRAM,
     Program,
     free_port,
     lab_program,
@@ -524,10 +525,13 @@ def test_silent_client_is_disconnected_after_idle_timeout(launch):
 
 # Запускает программу с маленьким пределом открытых файлов (RLIMIT_NOFILE).
 LOW_NOFILE = (
-    "import os, resource, runpy, sys; limit = int(sys.argv[1]); "
-    "resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit)); "
-    "sys.argv = sys.argv[2:]; sys.path.insert(0, os.path.dirname(sys.argv[0])); "
-    "runpy.run_path(sys.argv[0], run_name='__main__')"
+    """
+import resource, sys
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+sys.argv = sys.argv[2:]
+"""
+    + RUN_PROGRAM
 )
 
 

@@ -42,6 +42,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support import (
     PYTHON,
+    RUN_PROGRAM,
     Program,
     free_port,
     lab_program,
@@ -59,8 +60,9 @@ NOT_A_JOURNAL = (
 )
 # Запускает server.py, подменив os.replace и os.fsync шпионами:
 # они пишут в stderr, что сделано.
-FSYNC_SPY = """
-import os, runpy, sys
+FSYNC_SPY = (
+    """
+import os, sys
 real_fsync, real_replace = os.fsync, os.replace
 
 def fsync(fd):
@@ -73,32 +75,35 @@ def replace(source, target):
 
 os.fsync, os.replace = fsync, replace
 sys.argv.pop(0)
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 # Запускает server.py так, как его видит Windows: Ctrl+C не прерывает accept()
 # главного потока. SIGINT в нём заблокирован, сигнал достаётся другому потоку, и
 # главный заметит его, только когда accept вернётся сам.
-WINDOWS_LIKE_SIGINT = """
-import os, runpy, signal, sys, threading
+WINDOWS_LIKE_SIGINT = (
+    """
+import signal, sys, threading
 threading.Thread(target=threading.Event().wait, daemon=True).start()
 signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
 sys.argv.pop(0)
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 # Мало дескрипторов: RLIMIT_NOFILE = 32, как ulimit -n 32.
-LOW_FD_LIMIT = """
-import os, resource, runpy, sys
+LOW_FD_LIMIT = (
+    """
+import resource, sys
 _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (32, hard))
 sys.argv.pop(0)
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 # Первый Thread.start() падает, как при нехватке памяти на поток.
-THREAD_FAILS_ONCE = """
-import os, runpy, sys, threading
+THREAD_FAILS_ONCE = (
+    """
+import sys, threading
 real_start, failed = threading.Thread.start, []
 
 def start(self):
@@ -109,21 +114,22 @@ def start(self):
 
 threading.Thread.start = start
 sys.argv.pop(0)
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 # Диск переполнен: fsync временного файла падает с ENOSPC.
-DISK_FULL = """
-import errno, os, runpy, sys
+DISK_FULL = (
+    """
+import errno, os, sys
 
 def fsync(fd):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 os.fsync = fsync
 sys.argv.pop(0)
-sys.path.insert(0, os.path.dirname(sys.argv[0]))  # как python путь/server.py
-runpy.run_path(sys.argv[0], run_name="__main__")
 """
+    + RUN_PROGRAM
+)
 
 
 # --- помощники ------------------------------------------------------------------
