@@ -21,6 +21,7 @@ STEPS = [
     "03-hostile-input",
     "04-slow-readers",
     "final",
+    "06-thread-pool",
 ]
 # Тема → шаг, который её приносит.
 FEATURES = {
@@ -29,6 +30,7 @@ FEATURES = {
     "hostile": "03-hostile-input",  # предел строки, сроки, probe, чистка текста
     "slow_readers": "04-slow-readers",  # писатель, очередь клиента, остановка
     "final": "final",  # пачки, два писателя, --log-level и -q
+    "pool": "06-thread-pool",  # пул потоков-обработчиков вместо потока на соединение
 }
 
 
@@ -70,6 +72,10 @@ def task_name(step: str) -> str:
     return step_dir(step).relative_to(LAB).as_posix()
 
 
-def on_steps(*features: str) -> pytest.MarkDecorator:
-    """Параметр step: каждый шаг, у которого есть JIM и все названные темы."""
-    return pytest.mark.parametrize("step", steps_with("jim", *features))
+def on_steps(*features: str, until: str | None = None) -> pytest.MarkDecorator:
+    """Параметр step: каждый шаг, у которого есть JIM и все названные темы;
+    until — тема, с которой тест к шагу уже неприменим."""
+    steps = steps_with("jim", *features)
+    if until is not None:
+        steps = [step for step in steps if not has(step, until)]
+    return pytest.mark.parametrize("step", steps)

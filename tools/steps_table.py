@@ -64,12 +64,25 @@ def properties(functions: list[ast.FunctionDef]) -> list[tuple[str, str]]:
     return found
 
 
+def until_feature(function: ast.FunctionDef) -> str | None:
+    """Тема из @on_steps(..., until=тема): с ней тест к шагу неприменим."""
+    for decorator in function.decorator_list:
+        if isinstance(decorator, ast.Call):
+            for keyword in decorator.keywords:
+                if keyword.arg == "until":
+                    return ast.literal_eval(keyword.value)
+    return None
+
+
 def protocol_tests(functions: list[ast.FunctionDef], step: str) -> int:
     """Сколько тестов протокола (@on_steps) запускается на шаге."""
     count = 0
     for function in functions:
         features = decorator_call(function, "on_steps")
-        if features is not None and step in chat_steps.steps_with("jim", *features):
+        if features is None or step not in chat_steps.steps_with("jim", *features):
+            continue
+        until = until_feature(function)
+        if until is None or not chat_steps.has(step, until):
             count += 1
     return count
 

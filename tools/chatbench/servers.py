@@ -128,6 +128,16 @@ SERVERS = {
             tier="final",
         ),
         ServerSpec(
+            "06-thread-pool",
+            "шаг 6: пул потоков",
+            "шаг 6",
+            STEPS / "06-thread-pool" / "server.py",
+            frozenset({JIM, PRIVATE, TIMEOUTS, BACKLOG}),
+            frozenset(_TIMEOUT_FLAGS | {"--max-backlog", "-q"}),
+            ("step6", "pool"),
+            tier="final",
+        ),
+        ServerSpec(
             "asyncio",
             "asyncio (эталон)",
             "asyncio",
