@@ -790,6 +790,40 @@ def test_connections_over_the_cap_get_503_and_room_returns(launch, step):
     assert alice.ask(request("users"))["users"] == ["alice", "bob"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="на Windows этот select настоящий")
+@on_steps("pool")
+def test_a_worker_never_holds_more_sockets_than_windows_select_takes(launch, step):
+    """select в Windows берёт не больше 512 сокетов: у обработчика — не больше 500
+    соединений, лишнему — 503, а не ValueError, который убил бы обработчик."""
+    raise_descriptor_limit(1200)
+    fault = Path(__file__).parent / "windows_select"
+    server = start_server(
+        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
+        task_name(step),
+    )
+    crowd = [Raw(server.port) for _ in range(1000)]  # по 500 у каждого обработчика
+    for raw in crowd:  # каждое соединение обслужено: запрос до presence — 401
+        raw.send(request("users"))
+    assert {raw.reply()["response"] for raw in crowd} == {401}
+    assert Raw(server.port).wait_closed()[0]["response"] == 503
+    crowd.pop().close()
+    server.wait_for(r"отключился: закрыл соединение", "stderr")
+    assert Raw(server.port, "alice").ask(request("users"))["users"] == ["alice"]
+    for raw in crowd:
+        raw.close()
+    server.assert_no_traceback()
+
+
+def raise_descriptor_limit(wanted: int) -> None:
+    """Поднимает мягкий предел дескрипторов теста до wanted (если жёсткий даёт)."""
+    resource = pytest.importorskip("resource")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            pytest.skip(f"предел дескрипторов {hard}, а нужно {wanted}")
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="ulimit и sh есть только в POSIX")
 @on_steps("final")
 def test_out_of_descriptors_the_server_logs_rarely_and_recovers(launch, step):
