@@ -448,9 +448,9 @@ def test_idle_user_gets_probe_then_dropped(launch, step):
     started = time.monotonic()
     assert raw.next()["action"] == "probe"
     assert 0.4 < time.monotonic() - started < 1
-    # Ответ на probe
-    assert raw.ask(presence("sleepy")) == {"response": 200, "alert": "На связи"}
+    # Ответ на probe; часы — до отправки: сервер услышит его не раньше
     answered = time.monotonic()
+    assert raw.ask(presence("sleepy")) == {"response": 200, "alert": "На связи"}
     received = raw.wait_closed()
     assert [m.get("action") or m.get("response") for m in received] == ["probe", 408]
     assert 0.9 < time.monotonic() - answered < 3
