@@ -28,7 +28,6 @@ from support import (
     wait_until,
 )
 
-SERVER = lab_program("task4", "server.py")  # окончательный сервер
 CLIENT = lab_program("task4", "client.py")
 LINE_TIMEOUT = 5.0
 
@@ -611,7 +610,8 @@ def test_port_in_use_is_one_line_and_exit_1(launch, step):
 
 @on_steps("final")
 def test_help_and_bad_arguments(launch, step):
-    helped = launch([PYTHON, SERVER, "--help"])
+    server = server_path(step)
+    helped = launch([PYTHON, server, "--help"])
     assert helped.wait_exit() == 0
     for flag in (
         "--handshake-timeout",
@@ -637,7 +637,7 @@ def test_help_and_bad_arguments(launch, step):
         ("--max-backlog", "0"),
     ]
     wrong = [
-        launch([PYTHON, SERVER, "--port", "0", flag, value]) for flag, value in bad
+        launch([PYTHON, server, "--port", "0", flag, value]) for flag, value in bad
     ]
     for (flag, value), program in zip(bad, wrong, strict=True):
         assert program.wait_exit(timeout=5) == 2, (flag, value)
