@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 from .config import DEFAULT_OUT, DOCS_OUT, ENTRY, ROOT, SCALES, BenchError
-from .report import comparisons, evaluate_targets, text_report, write_report
+from .report import comparisons, not_measured, text_report, write_report
 from .scenarios import PAIRED, SCENARIOS, Context, Progress, by_tier, describe
 from .servers import SERVERS, resolve, shown_path
+from .targets import evaluate_pool_targets, evaluate_targets
 
 
 def machine_description() -> dict:
@@ -102,6 +103,8 @@ def needed_files(ctx: Context, numbers: list[int]) -> int:
         need = max(need, scale["scale"]["clients"] * len(ctx.servers))
     if 5 in numbers:
         need = max(need, scale["flood"]["chatters"] + scale["flood"]["idle"])
+    if 8 in numbers:  # соединения сценария 8 — у нас, и столько же — у сервера
+        need = max(need, scale["memory"]["clients"])
     return need + 100
 
 
@@ -145,7 +148,14 @@ def run_scenario(ctx: Context, number: int, notes: list[str]) -> dict:
             entry["runs"][kind] = row
             if "unsupported" in row:
                 ctx.progress.say(
-                    f"{number}. {SERVERS[kind].label}: не умеет — {row['unsupported']}"
+                    f"{number}. {SERVERS[kind].label}: {not_measured(row)} — "
+                    f"{row['unsupported']}"
+                )
+            elif "rss_empty_mb" in row:
+                ctx.progress.say(
+                    f"{number}. {SERVERS[kind].label}: держит {row['held']}/"
+                    f"{row['clients']}, RSS {row['rss_empty_mb']} → "
+                    f"{row['rss_connected_mb']} МБ, потоков {row['threads_connected']}"
                 )
             elif "deliveries_per_s" in row:
                 ctx.progress.say(
@@ -254,6 +264,7 @@ def run_bench(args) -> dict:
         "foreign_load": noise,
         "scenarios": scenarios,
         "targets": evaluate_targets(ctx.results),
+        "pool_targets": evaluate_pool_targets(ctx.results),
         "notes": notes + run_notes(ctx, scenarios, noise),
     }
     report["comparisons"] = comparisons(report)
