@@ -188,7 +188,7 @@ def run_notes(ctx: Context, scenarios: list[dict], noise: dict | None) -> list[s
     ]
     if any(SERVERS[k].tier == "step" for k in ctx.servers):
         notes.append(
-            "Чтобы полный прогон семи серверов уложился в десять минут, шаги 0–4 "
+            "Чтобы полный прогон восьми серверов уложился в десять минут, шаги 0–4 "
             "меряются короче: раундов в сценарии 1 ("
             + by_tier(scale["burst"]["rounds"])
             + "), пар раундов в сценарии 4 ("
@@ -289,7 +289,7 @@ def parse_servers(text: str) -> list[str]:
         keys = [resolve(name) for name in names]
     except BenchError as error:
         raise argparse.ArgumentTypeError(
-            f"{error}; есть: {', '.join(SERVERS)} (или step0…step5)"
+            f"{error}; есть: {', '.join(SERVERS)} (или step0…step6)"
         ) from None
     if not keys:
         raise argparse.ArgumentTypeError("назовите хотя бы один сервер")
@@ -300,7 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python tools/chat_bench.py",
         description="Нагрузочный стенд чата задания 4: шаги 0–4, финальный "
-        "сервер и эталон на asyncio в одном прогоне.",
+        "сервер, шаг 6 (пул потоков) и эталон на asyncio в одном прогоне; "
+        f"сценариев {len(SCENARIOS)}: "
+        + "; ".join(f"{n} — {name.lower()}" for n, (name, _) in SCENARIOS.items())
+        + ".",
     )
     parser.add_argument(
         "--servers",
@@ -308,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="какие серверы мерить, через запятую: "
         + ", ".join(SERVERS)
-        + " (или step0…step5, step5 = final); по умолчанию все",
+        + " (или step0…step6, step5 = final, step6 = pool); по умолчанию все",
     )
     parser.add_argument(
         "--scenarios",

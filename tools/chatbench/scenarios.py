@@ -962,7 +962,7 @@ PAIRED = {2, 3}
 PACES = {"even": "ровный темп", "poisson": "пуассоновский темп"}
 
 
-TIERS = {"final": "финальный", "asyncio": "asyncio", "step": "шаги 0–4"}
+TIERS = {"final": "финальный и шаг 6", "asyncio": "asyncio", "step": "шаги 0–4"}
 
 
 def by_tier(values: dict) -> str:

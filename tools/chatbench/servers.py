@@ -1,7 +1,8 @@
 """Какие серверы мерит стенд и как их запускать.
 
-SERVERS — одна таблица на всех: шаги задания 4 (laboratory_work_1/task4/steps/),
-финальный сервер задания и эталон на asyncio (tools/chatbench/asyncio_server.py).
+SERVERS — одна таблица на всех: шаги задания 4 (laboratory_work_1/task4/steps/,
+там и шаг 6 — пул потоков), финальный сервер задания и эталон на asyncio
+(tools/chatbench/asyncio_server.py).
 У каждого сервера в таблице:
 
 * `features` — что он умеет. Сценарий, которому нужно то, чего сервер не умеет,
