@@ -268,7 +268,7 @@ def test_memory_scenario_records_rss_and_threads_with_every_connection_held(
     elif server == "asyncio":
         assert threads == 1
     else:
-        assert threads == row["threads_empty"] < 10  # пул: потоков не прибавилось
+        assert threads == row["threads_first"] < 10  # пул: потоков не прибавилось
 
 
 def test_memory_scenario_is_not_measured_for_a_thread_per_connection_step(tiny):

@@ -58,10 +58,16 @@ class Pending:
 
 
 def hold_connections(
-    address: tuple[str, int], count: int, in_flight: int, deadline: float, status
+    address: tuple[str, int],
+    count: int,
+    in_flight: int,
+    deadline: float,
+    status,
+    on_first=lambda: None,
 ) -> Held:
     """Открывает count соединений, каждое — до ответа 401; status(Held) — ход
-    работы. Не успевшие к deadline закрываются и считаются неудачными."""
+    работы, on_first() — когда ответ получило первое. Не успевшие к deadline
+    закрываются и считаются неудачными."""
     held = Held()
     selector = selectors.DefaultSelector()
     pending: set[Pending] = set()
@@ -88,6 +94,8 @@ def hold_connections(
         if failure is None:
             held.sockets.append(waiting.sock)
             held.durations.append(time.perf_counter_ns() - waiting.started_ns)
+            if len(held.sockets) == 1:
+                on_first()
         else:
             waiting.sock.close()
             held.fail(failure)

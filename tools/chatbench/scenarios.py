@@ -881,10 +881,14 @@ def scenario_memory(ctx: Context, number: int, kind: str) -> dict:
 
     Только у финального, шага 6 и asyncio: шагам 0–4 нужно по потоку на
     соединение — пять тысяч потоков на каждый шаг и минуты на один замер, а
-    вопрос сценария — чем пул потоков и asyncio дешевле потока на клиента, и
-    финальный сервер на него уже отвечает.
+    вопрос сценария — чем пул потоков и asyncio дешевле потока на клиента, а
+    поток на клиента в замере и так есть: финальный сервер.
     Соединения не представляются (holding.hold_connections): срок рукопожатия
     — на весь замер, предел соединений — выше их числа (где он есть).
+
+    Память пустого сервера — сразу после запуска, а потоки — когда ответ
+    получило первое соединение: свои потоки сервер может запускать и после
+    строки с адресом (обработчики шага 6 стартуют перед первым accept).
     """
     if SERVERS[kind].tier == "step":
         return {
@@ -896,6 +900,7 @@ def scenario_memory(ctx: Context, number: int, kind: str) -> dict:
     flags = {"--handshake-timeout": 600, "--max-clients": cfg["clients"] + 100}
     with serving(ctx, number, kind, flags, with_load=False) as (server, _):
         empty = server.sample()  # сразу после запуска: пустой сервер
+        first: dict[str, int] = {}
         next_say = [time.monotonic() + 1.0]
 
         def status(held: Held) -> None:
@@ -912,10 +917,12 @@ def scenario_memory(ctx: Context, number: int, kind: str) -> dict:
             cfg["in_flight"],
             ctx.bound(cfg["setup"]),
             status,
+            on_first=lambda: first.update(server.sample()),
         )
         try:
             connected = server.sample()
             row = memory_row(cfg["clients"], held, empty, connected)
+            row["threads_first"] = first.get("Threads", 0)
             row["peak_rss_mb"] = round(server.peak_rss_kb / 1024, 1)
             row["peak_threads"] = server.peak_threads
             return finish(server, None, row)
@@ -936,7 +943,6 @@ def memory_row(clients: int, held: Held, empty: dict, connected: dict) -> dict:
         "connect_s": round(held.seconds, 2),
         "rss_empty_mb": round(rss_empty / 1024, 1),
         "rss_connected_mb": round(rss_connected / 1024, 1),
-        "threads_empty": empty.get("Threads", 0),
         "threads_connected": connected.get("Threads", 0),
         # КиБ на соединение: прирост RSS от пустого до держащего всех
         "kib_per_connection": round((rss_connected - rss_empty) / count, 1)

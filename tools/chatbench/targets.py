@@ -283,8 +283,8 @@ def evaluate_pool_targets(results: dict[int, dict]) -> list[dict]:
             8,
             "число потоков не растёт с числом клиентов",
             f"{pool['threads_connected']} при {pool['held']} соединениях "
-            f"(пустой сервер — {pool['threads_empty']})",
+            f"(при первом — {pool['threads_first']})",
             pool["held"] == pool["clients"]
-            and pool["threads_connected"] <= pool["threads_empty"],
+            and pool["threads_connected"] <= pool["threads_first"],
         )
     return targets
