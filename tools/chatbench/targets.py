@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import statistics
 
-from .report import ASYNC, FINAL, POOL, TYPICAL, run_of
+from .report import ASYNC, FINAL, POOL, TYPICAL, fmt, run_of, thousands
 
 # --------------------------------------------------------------------------
 # Цели финального сервера (задание)
@@ -240,7 +240,8 @@ def evaluate_pool_targets(results: dict[int, dict]) -> list[dict]:
             add(
                 1,
                 f"доставок/с ≥ {least:.1f}× {name}".replace(".", ","),
-                f"{ratio:.2f}× (медианы раундов: {round(ours)} против {round(theirs)})",
+                f"{ratio:.2f}× (медианы раундов: {thousands(round(ours))} против "
+                f"{thousands(round(theirs))})",
                 ratio >= least,
             )
     for number in (2, 3):
@@ -252,7 +253,7 @@ def evaluate_pool_targets(results: dict[int, dict]) -> list[dict]:
         add(
             number,
             "p99 ≤ asyncio",
-            f"{ours} мс против {theirs} мс (медианы раундов; "
+            f"{fmt(ours, 2)} мс против {fmt(theirs, 2)} мс (медианы раундов; "
             f"{rounds_not_worse(pool, asyncio)})",
             ours is not None and theirs is not None and ours <= theirs,
         )
@@ -261,7 +262,8 @@ def evaluate_pool_targets(results: dict[int, dict]) -> list[dict]:
         add(
             7,
             "входов-выходов/с ≥ asyncio",
-            f"{pool['cycles_per_s']} против {asyncio['cycles_per_s']} "
+            f"{thousands(pool['cycles_per_s'])} против "
+            f"{thousands(asyncio['cycles_per_s'])} "
             f"(неудачных {pool['failed']})",
             pool["failed"] == 0 and pool["cycles_per_s"] >= asyncio["cycles_per_s"],
         )
