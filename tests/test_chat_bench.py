@@ -3,9 +3,13 @@
 Это не замер скорости: числа на общей машине шумят. Тесты доказывают, что
 стенд считает честно и что он умеет и хвалить, и ловить:
 
-* крошечный прогон (`--scale tiny`) для трёх серверов — шаг 0, финальный и
-  asyncio; прогоны идут подпроцессами одновременно, каждый — своя часть
-  сценариев, чтобы все вместе укладывались в несколько секунд;
+* крошечный прогон (`--scale tiny`) для четырёх серверов — шаг 0, финальный,
+  шаг 6 (пул потоков) и asyncio; прогоны идут подпроцессами одновременно,
+  каждый — своя часть сценариев, чтобы все вместе укладывались в несколько
+  секунд;
+* сценарий 8 (память): финальный, шаг 6 и asyncio держат каждое соединение,
+  а память и потоки записаны; шаги 0–4 — «не меряем»; цели шага 6 (против
+  asyncio и шага 0) вычислены и напечатаны;
 * у финального сервера и эталона на asyncio ни одно сообщение не теряется и не
   искажается, медленного читателя отключают, молчунов закрывают по сроку, на
   враждебный ввод — верные коды; у шага 0 тот же стенд видит мусор, утечки
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import json
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -33,20 +38,23 @@ from support import PYTHON, ROOT, program_env, start_server, wait_until
 BENCH = ROOT / "tools" / "chat_bench.py"
 sys.path.insert(0, str(BENCH.parent))
 
-from chatbench import ledger, report, servers  # noqa: E402
+from chatbench import ledger, report, servers, targets  # noqa: E402
 from chatbench.config import SCALES  # noqa: E402
 from chatbench.load import has_control_chars  # noqa: E402
 from chatbench.probes import HostileProbes  # noqa: E402
 
 TINY = SCALES["tiny"]
-# Крошечные прогоны: имя → (сервер, сценарии). Идут одновременно.
+# Крошечные прогоны: имя → (серверы, сценарии). Идут одновременно.
 TINY_RUNS = {
-    "final-a": ("final", "1,2,3,7"),
+    "final-a": ("final", "1,2,3,7,8"),
     "final-b": ("final", "4,5,6"),
-    "asyncio-a": ("asyncio", "1,2,3,7"),
+    # Шаг 6 — в одном прогоне с asyncio: его цели — против asyncio, и раунды
+    # сценариев 2 и 3 у них идут по кругу, как в полном прогоне.
+    "asyncio-a": ("06-thread-pool,asyncio", "1,2,3,7,8"),
     "asyncio-b": ("asyncio", "4,5,6"),
-    "step0": ("step0", "1,4,6,7"),
+    "step0": ("step0", "1,4,6,7,8"),
 }
+MERGED = ["00-typical", "final", "06-thread-pool", "asyncio"]  # порядок SERVERS
 
 
 def bench_command(out, *args: str) -> list:
@@ -86,21 +94,24 @@ def tiny(tmp_path_factory):
     return reports
 
 
-def run_of(bench_report: dict, number: int) -> dict:
+def run_of(bench_report: dict, number: int, server: str | None = None) -> dict:
+    """Строка сценария: единственного сервера прогона или названного."""
     scenario = next(s for s in bench_report["scenarios"] if s["number"] == number)
+    if server is not None:
+        return scenario["runs"][servers.resolve(server)]
     (row,) = scenario["runs"].values()
     return row
 
 
 def tiny_run(tiny, server: str, number: int) -> dict:
-    for name, (key, scenarios) in TINY_RUNS.items():
-        if key == server and str(number) in scenarios.split(","):
-            return run_of(tiny[name][1], number)
+    for name, (keys, scenarios) in TINY_RUNS.items():
+        if server in keys.split(",") and str(number) in scenarios.split(","):
+            return run_of(tiny[name][1], number, server)
     raise KeyError((server, number))
 
 
 def merged(tiny) -> dict:
-    """Три сервера в одном отчёте — как если бы их мерил один прогон."""
+    """Четыре сервера в одном отчёте — как если бы их мерил один прогон."""
     first = tiny["final-a"][1]
     scenarios: dict[int, dict] = {}
     for _, bench_report in tiny.values():
@@ -109,12 +120,11 @@ def merged(tiny) -> dict:
             entry["runs"].update(scenario["runs"])
     result = dict(
         first,
-        servers=["00-typical", "final", "asyncio"],
+        servers=MERGED,
         scenarios=[scenarios[n] for n in sorted(scenarios)],
     )
-    result["targets"] = report.evaluate_targets(
-        {s["number"]: s for s in scenarios.values()}
-    )
+    result["targets"] = targets.evaluate_targets(scenarios)
+    result["pool_targets"] = targets.evaluate_pool_targets(scenarios)
     result["comparisons"] = report.comparisons(result)
     return result
 
@@ -126,7 +136,7 @@ def merged(tiny) -> dict:
 
 def test_report_is_written_as_json_and_markdown(tiny):
     out, bench_report = tiny["final-a"]
-    assert [s["number"] for s in bench_report["scenarios"]] == [1, 2, 3, 7]
+    assert [s["number"] for s in bench_report["scenarios"]] == [1, 2, 3, 7, 8]
     assert json.loads((out / "chat_bench.json").read_text(encoding="utf-8")) == (
         bench_report
     )
@@ -229,11 +239,130 @@ def test_hostile_checks_pass_and_no_escape_reaches_chatters(tiny, server):
 
 
 def test_targets_are_evaluated_for_the_final_server(tiny):
-    targets = tiny["final-a"][1]["targets"] + tiny["final-b"][1]["targets"]
-    assert {t["scenario"] for t in targets} == {1, 2, 3, 4, 5, 6, 7}
+    final = tiny["final-a"][1]["targets"] + tiny["final-b"][1]["targets"]
+    assert {t["scenario"] for t in final} == {1, 2, 3, 4, 5, 6, 7}
     # Без шага 0 в прогоне сравнений с ним нет; всё остальное вычислено.
-    assert not any("шага 0" in t["target"] for t in targets)
-    assert all(t["met"] in (True, False) for t in targets)
+    assert not any("шага 0" in t["target"] for t in final)
+    assert all(t["met"] in (True, False) for t in final)
+
+
+# --------------------------------------------------------------------------
+# Сценарий 8 и шаг 6: память на тысячи соединений, цели пула потоков
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("server", ["final", "06-thread-pool", "asyncio"])
+def test_memory_scenario_records_rss_and_threads_with_every_connection_held(
+    tiny, server
+):
+    row = tiny_run(tiny, server, 8)
+    clients = TINY["memory"]["clients"]
+    # Каждое соединение получило 401 на rooms: сервер его принял и держит.
+    assert row["held"] == row["clients"] == clients and row["failed"] == 0, row
+    assert 0 < row["rss_empty_mb"] <= row["rss_connected_mb"] <= row["peak_rss_mb"]
+    assert row["kib_per_connection"] is not None and row["p99_ms"] is not None
+    assert row["tracebacks"] == 0
+    threads = row["threads_connected"]
+    if server == "final":
+        assert threads > clients  # поток на соединение
+    elif server == "asyncio":
+        assert threads == 1
+    else:
+        assert threads == row["threads_first"] < 10  # пул: потоков не прибавилось
+
+
+def test_memory_scenario_is_not_measured_for_a_thread_per_connection_step(tiny):
+    row = tiny_run(tiny, "step0", 8)
+    assert row["skipped"] is True and "5000 потоков" in row["unsupported"]
+    table = report.steps_table(merged(tiny))
+    typical = dict(zip(table["header"], table["rows"][0], strict=True))
+    assert typical["8. RSS со всеми соединениями, МБ"] == "не меряем"
+    assert typical["7. Входов-выходов/с"] == "не умеет"  # а это — не умеет
+    (line,) = [
+        r
+        for r in report.table_rows(merged(tiny))
+        if r[0].startswith("8.") and r[1] == typical["Сервер"]
+    ]
+    assert line[-1].startswith("не меряем: поток на соединение")
+
+
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="стенд импортирует resource — на Windows его нет"
+)
+def test_memory_scenario_needs_a_file_per_connection(tmp_path):
+    """5000 соединений — 5000 дескрипторов у стенда: при меньшем пределе — одна
+    строка ошибки, а не сотни отказов connect."""
+    import resource
+
+    from chatbench import cli
+
+    context = cli.Context("full", ["final"], tmp_path, cli.Progress(quiet=True))
+    assert cli.needed_files(context, [8]) >= SCALES["full"]["memory"]["clients"]
+
+    def low_limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+    result = subprocess.run(
+        [PYTHON, BENCH, "--out", str(tmp_path), "--servers", "final"]
+        + ["--scenarios", "8"],
+        cwd=ROOT,
+        env=program_env(),
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=30,
+        preexec_fn=low_limit,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Ошибка: нужно не меньше {cli.needed_files(context, [8])} открытых файлов, "
+        "а можно только 1024 (ulimit -n)"
+    )
+
+
+def test_pool_targets_are_evaluated_against_asyncio_and_the_typical_solution(tiny):
+    whole = merged(tiny)
+    pool = whole["pool_targets"]
+    by_text = {(t["scenario"], t["target"]): t for t in pool}
+    assert {number for number, _ in by_text} == {1, 2, 3, 7, 8}
+    assert {
+        (1, "доставок/с ≥ 1,0× шага 0"),
+        (1, "доставок/с ≥ 3,0× asyncio"),
+        (2, "p99 ≤ asyncio"),
+        (3, "p99 ≤ asyncio"),
+        (7, "входов-выходов/с ≥ asyncio"),
+        (8, "число потоков не растёт с числом клиентов"),
+    } <= set(by_text)
+    assert all(t["met"] in (True, False) for t in pool)
+    # Вердикт — из тех же чисел: пачка шага 6 против пачки asyncio, медианы раундов.
+    ours = statistics.median(
+        r["deliveries_per_s"] for r in tiny_run(tiny, "06-thread-pool", 1)["rounds"]
+    )
+    theirs = statistics.median(
+        r["deliveries_per_s"] for r in tiny_run(tiny, "asyncio", 1)["rounds"]
+    )
+    burst = by_text[(1, "доставок/с ≥ 3,0× asyncio")]
+    assert burst["value"].startswith(f"{ours / theirs:.2f}×")
+    assert burst["met"] is (ours / theirs >= 3.0)
+    # Потоки и память на 50 соединениях — с запасом: 3 потока и ~15 МБ против ~24.
+    memory = next(t for t in pool if t["target"].startswith("RSS со всеми"))
+    assert memory["met"] is True
+    assert by_text[(8, "число потоков не растёт с числом клиентов")]["met"] is True
+    # Терминал и Markdown печатают их, как цели финального.
+    assert "Цели шага 6 (пул потоков)" in report.text_report(whole)
+    assert "| 8 | число потоков не растёт с числом клиентов |" in (
+        report.markdown_report(whole)
+    )
+
+
+def test_comparisons_speak_of_the_thread_pool_as_well(tiny):
+    lines = report.comparisons(merged(tiny))
+    pool = next(line for line in lines if line.startswith("Шаг 6 (пул потоков)"))
+    assert "память со всеми соединениями" in pool and "потоков при них" in pool
+    versus = next(line for line in lines if line.startswith("asyncio против шага 6"))
+    assert "память со всеми соединениями" in versus
+    final = next(line for line in lines if line.startswith("asyncio против финал"))
+    assert "память со всеми соединениями" in final
 
 
 # --------------------------------------------------------------------------
@@ -265,9 +394,7 @@ def test_typical_solution_cannot_register_and_quit(tiny):
 def test_steps_table_has_a_row_per_server_and_says_what_each_cannot(tiny):
     table = report.steps_table(merged(tiny))
     labels = [row[0] for row in table["rows"]]
-    assert labels == [
-        servers.SERVERS[k].label for k in ("00-typical", "final", "asyncio")
-    ]
+    assert labels == [servers.SERVERS[k].label for k in MERGED]
     typical = dict(zip(table["header"], table["rows"][0], strict=True))
     assert typical["7. Входов-выходов/с"] == "не умеет"
     assert typical["4. С молчуном: доставок/с"].startswith("**завис**")

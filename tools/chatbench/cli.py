@@ -24,9 +24,10 @@ import time
 from pathlib import Path
 
 from .config import DEFAULT_OUT, DOCS_OUT, ENTRY, ROOT, SCALES, BenchError
-from .report import comparisons, evaluate_targets, text_report, write_report
+from .report import comparisons, not_measured, text_report, write_report
 from .scenarios import PAIRED, SCENARIOS, Context, Progress, by_tier, describe
 from .servers import SERVERS, resolve, shown_path
+from .targets import evaluate_pool_targets, evaluate_targets
 
 
 def machine_description() -> dict:
@@ -102,6 +103,8 @@ def needed_files(ctx: Context, numbers: list[int]) -> int:
         need = max(need, scale["scale"]["clients"] * len(ctx.servers))
     if 5 in numbers:
         need = max(need, scale["flood"]["chatters"] + scale["flood"]["idle"])
+    if 8 in numbers:  # соединения сценария 8 — у нас, и столько же — у сервера
+        need = max(need, scale["memory"]["clients"])
     return need + 100
 
 
@@ -145,7 +148,14 @@ def run_scenario(ctx: Context, number: int, notes: list[str]) -> dict:
             entry["runs"][kind] = row
             if "unsupported" in row:
                 ctx.progress.say(
-                    f"{number}. {SERVERS[kind].label}: не умеет — {row['unsupported']}"
+                    f"{number}. {SERVERS[kind].label}: {not_measured(row)} — "
+                    f"{row['unsupported']}"
+                )
+            elif "rss_empty_mb" in row:
+                ctx.progress.say(
+                    f"{number}. {SERVERS[kind].label}: держит {row['held']}/"
+                    f"{row['clients']}, RSS {row['rss_empty_mb']} → "
+                    f"{row['rss_connected_mb']} МБ, потоков {row['threads_connected']}"
                 )
             elif "deliveries_per_s" in row:
                 ctx.progress.say(
@@ -178,7 +188,7 @@ def run_notes(ctx: Context, scenarios: list[dict], noise: dict | None) -> list[s
     ]
     if any(SERVERS[k].tier == "step" for k in ctx.servers):
         notes.append(
-            "Чтобы полный прогон семи серверов уложился в десять минут, шаги 0–4 "
+            "Чтобы полный прогон восьми серверов уложился в десять минут, шаги 0–4 "
             "меряются короче: раундов в сценарии 1 ("
             + by_tier(scale["burst"]["rounds"])
             + "), пар раундов в сценарии 4 ("
@@ -254,6 +264,7 @@ def run_bench(args) -> dict:
         "foreign_load": noise,
         "scenarios": scenarios,
         "targets": evaluate_targets(ctx.results),
+        "pool_targets": evaluate_pool_targets(ctx.results),
         "notes": notes + run_notes(ctx, scenarios, noise),
     }
     report["comparisons"] = comparisons(report)
@@ -278,7 +289,7 @@ def parse_servers(text: str) -> list[str]:
         keys = [resolve(name) for name in names]
     except BenchError as error:
         raise argparse.ArgumentTypeError(
-            f"{error}; есть: {', '.join(SERVERS)} (или step0…step5)"
+            f"{error}; есть: {', '.join(SERVERS)} (или step0…step6)"
         ) from None
     if not keys:
         raise argparse.ArgumentTypeError("назовите хотя бы один сервер")
@@ -289,7 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python tools/chat_bench.py",
         description="Нагрузочный стенд чата задания 4: шаги 0–4, финальный "
-        "сервер и эталон на asyncio в одном прогоне.",
+        "сервер, шаг 6 (пул потоков) и эталон на asyncio в одном прогоне; "
+        f"сценариев {len(SCENARIOS)}: "
+        + "; ".join(f"{n} — {name.lower()}" for n, (name, _) in SCENARIOS.items())
+        + ".",
     )
     parser.add_argument(
         "--servers",
@@ -297,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="какие серверы мерить, через запятую: "
         + ", ".join(SERVERS)
-        + " (или step0…step5, step5 = final); по умолчанию все",
+        + " (или step0…step6, step5 = final, step6 = pool); по умолчанию все",
     )
     parser.add_argument(
         "--scenarios",

@@ -25,6 +25,8 @@
 5. Наплыв молчунов: 500 соединений без presence рядом с чатом.
 6. Враждебный ввод: probes.HostileProbes рядом с чатом.
 7. Вход и выход: churn.register_quit.
+8. Память: holding.hold_connections держит тысячи соединений (без presence),
+   а память и потоки сервера — из /proc до и после.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from pathlib import Path
 
 from .churn import register_quit
 from .config import HOST, ROOT, SCALES
+from .holding import Held, hold_connections
 from .ledger import MARK, PADS, json_line, merge_rounds, percentiles
 from .load import RECV_SIZE, Client, Load
 from .probes import HostileProbes, still_answers
@@ -868,6 +871,87 @@ def scenario_churn(ctx: Context, number: int, kind: str) -> dict:
         return finish(server, None, row)
 
 
+# --------------------------------------------------------------------------
+# Сценарий 8: память на тысячи соединений
+# --------------------------------------------------------------------------
+
+
+def scenario_memory(ctx: Context, number: int, kind: str) -> dict:
+    """Сценарий 8: память и потоки сервера, который держит cfg["clients"] соединений.
+
+    Только у финального, шага 6 и asyncio: шагам 0–4 нужно по потоку на
+    соединение — пять тысяч потоков на каждый шаг и минуты на один замер, а
+    вопрос сценария — чем пул потоков и asyncio дешевле потока на клиента, а
+    поток на клиента в замере и так есть: финальный сервер.
+    Соединения не представляются (holding.hold_connections): срок рукопожатия
+    — на весь замер, предел соединений — выше их числа (где он есть).
+
+    Память пустого сервера — сразу после запуска, а потоки — когда ответ
+    получило первое соединение: свои потоки сервер может запускать и после
+    строки с адресом (обработчики шага 6 стартуют перед первым accept).
+    """
+    if SERVERS[kind].tier == "step":
+        return {
+            "unsupported": "поток на соединение — 5000 потоков и минуты на "
+            "каждый шаг; меряем финальный, шаг 6 и asyncio",
+            "skipped": True,
+        }
+    cfg = ctx.scale["memory"]
+    flags = {"--handshake-timeout": 600, "--max-clients": cfg["clients"] + 100}
+    with serving(ctx, number, kind, flags, with_load=False) as (server, _):
+        empty = server.sample()  # сразу после запуска: пустой сервер
+        first: dict[str, int] = {}
+        next_say = [time.monotonic() + 1.0]
+
+        def status(held: Held) -> None:
+            if time.monotonic() >= next_say[0]:
+                next_say[0] = time.monotonic() + 1.0
+                ctx.progress.say(
+                    f"{number}. {label(kind)}: держу {len(held.sockets)}/"
+                    f"{cfg['clients']}, неудачных {sum(held.failures.values())}"
+                )
+
+        held = hold_connections(
+            server.address,
+            cfg["clients"],
+            cfg["in_flight"],
+            ctx.bound(cfg["setup"]),
+            status,
+            on_first=lambda: first.update(server.sample()),
+        )
+        try:
+            connected = server.sample()
+            row = memory_row(cfg["clients"], held, empty, connected)
+            row["threads_first"] = first.get("Threads", 0)
+            row["peak_rss_mb"] = round(server.peak_rss_kb / 1024, 1)
+            row["peak_threads"] = server.peak_threads
+            return finish(server, None, row)
+        finally:
+            held.close()  # после остановки сервера: не мерим чужие прощания
+
+
+def memory_row(clients: int, held: Held, empty: dict, connected: dict) -> dict:
+    """Строка отчёта сценария 8 из двух снимков /proc: пустой сервер и со всеми."""
+    rss_empty = empty.get("VmRSS", 0)
+    rss_connected = connected.get("VmRSS", 0)
+    count = len(held.sockets)
+    return {
+        "clients": clients,
+        "held": count,
+        "failed": sum(held.failures.values()),
+        "failures": held.failures,
+        "connect_s": round(held.seconds, 2),
+        "rss_empty_mb": round(rss_empty / 1024, 1),
+        "rss_connected_mb": round(rss_connected / 1024, 1),
+        "threads_connected": connected.get("Threads", 0),
+        # КиБ на соединение: прирост RSS от пустого до держащего всех
+        "kib_per_connection": round((rss_connected - rss_empty) / count, 1)
+        if count
+        else None,
+        **percentiles(held.durations),  # от connect до ответа 401
+    }
+
+
 # Номер → название и функция. Функция сценария 3 получает сразу все серверы
 # (они работают одновременно), остальные — по одному серверу за раз.
 SCENARIOS = {
@@ -878,12 +962,13 @@ SCENARIOS = {
     5: ("Наплыв молчунов", scenario_flood),
     6: ("Враждебный ввод", scenario_hostile),
     7: ("Вход и выход", scenario_churn),
+    8: ("Память: 5000 подключений", scenario_memory),
 }
 PAIRED = {2, 3}
 PACES = {"even": "ровный темп", "poisson": "пуассоновский темп"}
 
 
-TIERS = {"final": "финальный", "asyncio": "asyncio", "step": "шаги 0–4"}
+TIERS = {"final": "финальный и шаг 6", "asyncio": "asyncio", "step": "шаги 0–4"}
 
 
 def by_tier(values: dict) -> str:
@@ -964,8 +1049,18 @@ def describe(ctx: Context, number: int) -> str:
             f"{cfg['wrong_shapes']} запросов неверной формы, "
             f"escape-последовательности, {cfg['resets']} обрывов"
         )
-    cfg = scale["churn"]
+    if number == 7:
+        cfg = scale["churn"]
+        return (
+            f"подключиться → presence → 202 → quit → сервер закрыл; "
+            f"{cfg['parallel']} клиентов одновременно, {cfg['seconds']:g} с"
+        )
+    cfg = scale["memory"]
     return (
-        f"подключиться → presence → 202 → quit → сервер закрыл; {cfg['parallel']} "
-        f"клиентов одновременно, {cfg['seconds']:g} с"
+        f"{cfg['clients']} соединений к одному серверу, каждое шлёт rooms до "
+        "presence и ждёт ответа 401 (так видно, что сервер его принял и "
+        f"обслуживает; ждут ответа не больше {cfg['in_flight']} сразу); RSS и потоки "
+        "сервера — сразу после запуска и когда ответили все; только финальный, "
+        "шаг 6 и asyncio: у шагов 0–4, как у финального, поток на соединение, "
+        "и пять таких замеров заняли бы минуты"
     )

@@ -1,7 +1,8 @@
 """Какие серверы мерит стенд и как их запускать.
 
-SERVERS — одна таблица на всех: шаги задания 4 (laboratory_work_1/task4/steps/),
-финальный сервер задания и эталон на asyncio (tools/chatbench/asyncio_server.py).
+SERVERS — одна таблица на всех: шаги задания 4 (laboratory_work_1/task4/steps/,
+там и шаг 6 — пул потоков), финальный сервер задания и эталон на asyncio
+(tools/chatbench/asyncio_server.py).
 У каждого сервера в таблице:
 
 * `features` — что он умеет. Сценарий, которому нужно то, чего сервер не умеет,
@@ -10,7 +11,8 @@ SERVERS — одна таблица на всех: шаги задания 4 (la
   шага 1 никто не закрывает по таймауту — это и видно);
 * `options` — флаги командной строки, которые у него есть. Сценарий просит
   флаги словарём (`arguments`), и сервер получает только свои: `--max-backlog`
-  — только тот, у кого есть очередь клиента, `-q` — только тот, кто умеет молчать.
+  — только тот, у кого есть очередь клиента, `-q` — только тот, кто умеет молчать,
+  `--max-clients` — только тот, у кого есть предел соединений (у asyncio его нет).
 
 ServerProcess — сервер в подпроцессе: `python3 server.py --host 127.0.0.1 --port 0`,
 адрес — из первой строки его лога, память и потоки — из /proc/<pid>/status.
@@ -123,7 +125,7 @@ SERVERS = {
             "финальный",
             TASK4 / "server.py",
             frozenset({JIM, PRIVATE, TIMEOUTS, BACKLOG}),
-            frozenset(_TIMEOUT_FLAGS | {"--max-backlog", "-q"}),
+            frozenset(_TIMEOUT_FLAGS | {"--max-backlog", "--max-clients", "-q"}),
             ("step5", "task4"),
             tier="final",
         ),
@@ -133,7 +135,7 @@ SERVERS = {
             "шаг 6",
             STEPS / "06-thread-pool" / "server.py",
             frozenset({JIM, PRIVATE, TIMEOUTS, BACKLOG}),
-            frozenset(_TIMEOUT_FLAGS | {"--max-backlog", "-q"}),
+            frozenset(_TIMEOUT_FLAGS | {"--max-backlog", "--max-clients", "-q"}),
             ("step6", "pool"),
             tier="final",
         ),
