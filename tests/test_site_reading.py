@@ -113,6 +113,9 @@ SEARCH = """(async (query) => {
   const list = document.querySelector(".md-search-result__list");
   const scroll = document.querySelector(".md-search__scrollwrap");
   const deadline = performance.now() + DEADLINE_MS;
+  // Индекс поиска страница грузит, когда читатель открыл поиск
+  // (docs/javascripts/search-lazy.js): как читатель — сначала в поле поиска.
+  input.focus(); // открывает и список результатов (его прокрутка догружает хвост)
   // Пока индекс строится, в строке итогов «Инициализация поиска»; готовый поиск
   // сам ищет пустой запрос, и его ответ, пришедший позже нашего запроса, Material
   // подписал бы нашим — ждём, пока этот ответ придёт.
@@ -123,7 +126,6 @@ SEARCH = """(async (query) => {
   meta.textContent = "";
   input.value = query;
   input.dispatchEvent(new KeyboardEvent("keyup", {bubbles: true}));
-  input.focus(); // открывает список результатов (его прокрутка догружает хвост)
   while (!/совпаден/i.test(meta.textContent)) {
     if (performance.now() > deadline) return null;
     await sleep(20);
