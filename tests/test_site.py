@@ -122,13 +122,14 @@ def test_screenshots_from_img_are_published(site, pages):
 # ------------------------------------------------- код на сайте = код в файлах
 
 # Блок с номерами строк (pymdownx.highlight, linenums, таблица Pygments):
-# слева <td class="linenos"> с номерами-ссылками (anchor_linenums), справа
-# <td class="code"> с <code>, где каждая строка — <span id="__span-Б-N"> и \n.
+# слева <td class="linenos"> с номерами — по <span class="normal"> на строку
+# (простой текст, не ссылки: anchor_linenums выключен), справа <td class="code">
+# с <code>, где строки кода разделены \n.
 NUMBERED_BLOCK = re.compile(
     r'<td class="linenos">(?P<numbers>.*?)</td><td class="code">(?P<code>.*?)</td>',
     re.S,
 )
-LINE_NUMBER = re.compile(r'<a href="#__codelineno-[\d-]+">\s*(\d+)</a>')
+LINE_NUMBER = re.compile(r'<span class="normal">\s*(\d+)</span>')
 CODE = re.compile(r"<code>(.*)</code>", re.S)
 TAG = re.compile(r"<[^>]+>")
 
@@ -526,6 +527,65 @@ def test_mermaid_loads_only_when_a_diagram_nears_the_screen(served_site):
         drawn = draw_diagrams(browser, 1, time.monotonic() + MERMAID_DEADLINE)
         assert drawn >= 1, page_reports(browser)
         assert mermaid_requests(browser) == ["mermaid-lazy.js", "mermaid.min.js"]
+        assert page_reports(browser)["errors"] == []
+
+
+# ------------------------------------------------ страница с кодом открывается быстро
+
+# Признаки разметки, которая стоила телефону секунды (tools/lighthouse.py):
+# номера строк ссылками (anchor_linenums) и своя обёртка у каждой строки кода
+# (line_spans) — по три лишних элемента на строку, тысячи на странице задания 5.
+PER_LINE_MARKUP = re.compile(r'href="#__codelineno-|id="__codelineno-|id="__span-')
+
+
+def test_code_lines_carry_no_per_line_anchors_and_material_mounts_code_lazily(
+    site, pages
+):
+    """Блоки кода без ссылок и обёрток на каждой строке, а Material готовит блок
+    кода (кнопка копирования, проверка прокрутки), только когда тот показался на
+    экране (content.lazy): на странице задания 5 иначе секунда работы процессора
+    телефона до того, как страница отзовётся."""
+    out, _ = site
+    for page in pages:
+        text = (out / page).read_text(encoding="utf-8")
+        found = PER_LINE_MARKUP.search(text)
+        assert found is None, f"{page}: разметка на каждую строку кода: {found[0]}"
+    config = json.loads(
+        re.search(
+            r'<script id="__config" type="application/json">(.*?)</script>',
+            (out / "index.html").read_text(encoding="utf-8"),
+            re.S,
+        )[1]
+    )
+    assert "content.lazy" in config["features"]
+
+
+SEARCH_INDEX = "search/search_index.json"
+SEARCH_DEADLINE = 10.0  # секунд на запрос индекса после щелчка в поле поиска
+
+
+def search_index_requested(browser: Browser) -> bool:
+    return any(url.endswith(SEARCH_INDEX) for url in page_reports(browser)["requests"])
+
+
+@pytest.mark.browser
+def test_search_index_loads_only_when_the_reader_opens_search(served_site):
+    """Индекс поиска (1,8 МБ) страница не грузит, пока читатель не открыл поиск
+    (docs/javascripts/search-lazy.js); поле поиска в фокусе — индекс грузится.
+    Что поиск потом находит, проверяет test_site_reading.py."""
+    _, base, _ = served_site
+    with Browser(require_chromium(), width=1200, height=800) as browser:
+        watch_page(browser)
+        browser.open(base + "lab1/task1/")
+        browser.evaluate(TWO_FRAMES)
+        assert not search_index_requested(browser), "индекс поиска — сразу"
+        browser.evaluate(
+            "document.querySelector('[data-md-component=search-query]').focus()"
+        )
+        deadline = time.monotonic() + SEARCH_DEADLINE
+        while not search_index_requested(browser):
+            assert time.monotonic() < deadline, "поиск открыт, а индекса нет"
+            time.sleep(0.05)
         assert page_reports(browser)["errors"] == []
 
 

@@ -116,13 +116,13 @@ ONE_OF_EACH_CODE_STYLE = """((known) => {
   return [...seen];
 })(KNOWN)"""
 
-# Блоки кода вдали от экрана браузер не раскладывает (content-visibility: auto в
-# docs/stylesheets/extra.css), и axe не видит их текста или мерит контраст по
-# прикидке. Для проверки все блоки раскладываются, как если бы их долистали.
+# Блоки кода и текста вдали от экрана браузер не раскладывает (content-visibility:
+# auto в docs/stylesheets/extra.css), и axe не видит их текста или мерит контраст
+# по прикидке. Для проверки все блоки раскладываются, как если бы их долистали.
 SHOW_ALL_CODE = """(() => {
   const style = document.createElement("style");
-  style.textContent =
-    ".md-typeset .highlight { content-visibility: visible !important }";
+  style.textContent = ".md-typeset .highlight, .md-typeset > * " +
+    "{ content-visibility: visible !important }";
   document.head.append(style);
   return document.body.offsetHeight;
 })()"""

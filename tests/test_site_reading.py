@@ -113,6 +113,9 @@ SEARCH = """(async (query) => {
   const list = document.querySelector(".md-search-result__list");
   const scroll = document.querySelector(".md-search__scrollwrap");
   const deadline = performance.now() + DEADLINE_MS;
+  // Индекс поиска страница грузит, когда читатель открыл поиск
+  // (docs/javascripts/search-lazy.js): как читатель — сначала в поле поиска.
+  input.focus(); // открывает и список результатов (его прокрутка догружает хвост)
   // Пока индекс строится, в строке итогов «Инициализация поиска»; готовый поиск
   // сам ищет пустой запрос, и его ответ, пришедший позже нашего запроса, Material
   // подписал бы нашим — ждём, пока этот ответ придёт.
@@ -123,7 +126,6 @@ SEARCH = """(async (query) => {
   meta.textContent = "";
   input.value = query;
   input.dispatchEvent(new KeyboardEvent("keyup", {bubbles: true}));
-  input.focus(); // открывает список результатов (его прокрутка догружает хвост)
   while (!/совпаден/i.test(meta.textContent)) {
     if (performance.now() > deadline) return null;
     await sleep(20);
@@ -275,6 +277,38 @@ TABLES = """(() => {
 })()"""
 
 
+# Блоки вдали от экрана браузер не раскладывает (content-visibility: auto в
+# docs/stylesheets/extra.css), и размеров у них нет: для проверки все блоки
+# раскладываются, как если бы их долистали.
+LAY_OUT_ALL = """(() => {
+  const style = document.createElement("style");
+  style.textContent = ".md-typeset .highlight, .md-typeset > * " +
+    "{ content-visibility: visible !important }";
+  document.head.append(style);
+  return document.body.offsetHeight;
+})()"""
+
+# Блок кода с номерами строк показывает столько строк, сколько у него номеров:
+# высота текста кода — число номеров × высота строки (строки не слились в одну и
+# не переносятся).
+CODE_LINES = """(() => {
+  const wrong = [];
+  const blocks = document.querySelectorAll(".md-typeset .highlighttable");
+  for (const table of blocks) {
+    const numbers = table.querySelectorAll("td.linenos .normal");
+    const code = table.querySelector("td.code code");
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    const lines = range.getBoundingClientRect().height
+      / parseFloat(getComputedStyle(code).lineHeight);
+    if (Math.abs(lines - numbers.length) > 0.5)
+      wrong.push(numbers[0].textContent.trim() + ": строк " + lines.toFixed(1)
+                 + ", номеров " + numbers.length);
+  }
+  return JSON.stringify({count: blocks.length, wrong});
+})()"""
+
+
 def diagram_labels(browser: Browser) -> list[str]:
     """Диаграммы страницы ALL_DIAGRAMS, подписи которых мельче LABEL_PX. Схема —
     SVG в закрытом теневом корне: её размер на экране и размер шрифта берутся по
@@ -317,7 +351,8 @@ def diagram_labels(browser: Browser) -> list[str]:
 def test_pages_read_on_a_phone(served_site, browser):  # noqa: F811
     """На экране 390 px: слова заголовков не режутся и помещаются с запасом;
     таблица шире экрана прокручивается в своей рамке, страница вбок не едет,
-    код в ячейках не рвётся посреди имени; подписи каждой диаграммы сайта от
+    код в ячейках не рвётся посреди имени, а блок кода показывает строку на
+    каждый номер строки; подписи каждой диаграммы сайта от
     10 px (широкая схема шире экрана и прокручивается в своей рамке)."""
     _, base, _ = served_site
     problems = []
@@ -334,11 +369,17 @@ def test_pages_read_on_a_phone(served_site, browser):  # noqa: F811
             problems.append(f"{page}: страница шире экрана: {tables['page']} px")
         problems += [f"{page}: таблица не в рамке: {t}" for t in tables["loose"]]
         problems += [f"{page}: код в таблице разрезан: {c}" for c in tables["cut"]]
+        browser.evaluate(LAY_OUT_ALL)
+        code = json.loads(browser.evaluate(CODE_LINES))
+        if page == "lab1/task4/step-5/":
+            assert code["count"] > 0, f"{page}: нет блоков кода с номерами строк"
+        problems += [f"{page}: блок кода со строки {w}" for w in code["wrong"]]
     # все диаграммы сайта — на одной странице (как в test_site.py)
     count = all_diagrams_page(served_site)
     browser.open(base + ALL_DIAGRAMS)
     drawn = draw_diagrams(browser, count, time.monotonic() + DIAGRAMS_DEADLINE)
     assert drawn >= count, f"нарисовано {drawn} из {count} диаграмм"
+    browser.evaluate(LAY_OUT_ALL)  # диаграммы здесь в обёртках — блоках статьи
     problems += diagram_labels(browser)
     if json.loads(browser.evaluate(TABLES))["page"] > PHONE:
         problems.append("страница с диаграммами шире экрана")

@@ -13,6 +13,8 @@
 Сервер сжимает текст gzip, как GitHub Pages, где сайт живёт: без сжатия
 (`python3 -m http.server`) Lighthouse мерил бы не сайт, а сервер — страница с
 кодом весит в 4–6 раз больше, чем дойдёт до читателя. `--plain` раздаёт без сжатия.
+Сжатое готовится один раз при запуске, а соединение держится для следующих
+запросов (HTTP/1.1 keep-alive) — тоже как у GitHub Pages.
 
 Lighthouse закреплён в package.json (devDependencies) вместе со всеми зависимостями
 в package-lock.json (контрольные суммы). Скрипт ставит их обычным `npm ci` в кэш
@@ -22,7 +24,11 @@ lock-файла; --ignore-scripts: пакеты ничего не запуска
 
 Оценки производительности зависят от загрузки машины: Lighthouse умножает время
 работы процессора, которое он увидел. Запускайте на свободной машине; `--runs 3`
-берёт медиану трёх прогонов.
+берёт медиану трёх прогонов. Ещё одна причина разброса — сам headless Chromium:
+первый кадр страницы в нём иногда приходит на 1–2 с позже, чем страница готова
+(GoogleChrome/lighthouse #17148), и оценка одной и той же страницы прыгает
+между двумя режимами. `--reports ПАПКА` сохраняет отчёт каждой страницы (HTML и
+JSON): в JSON видно, какой это был прогон (metrics → observedFirstContentfulPaint).
 """
 
 from __future__ import annotations
@@ -115,8 +121,22 @@ def site_pages() -> list[str]:
 
 def serve(directory: Path, compress: bool) -> http.server.ThreadingHTTPServer:
     """Сайт по HTTP на 127.0.0.1 (порт выбирает система), текст — в gzip."""
+    directory = directory.resolve()
+    # Текст сжат заранее, один раз (GitHub Pages тоже отдаёт готовое): сжимать
+    # при каждом запросе — это сотни миллисекунд процессора на индекс поиска,
+    # которые Lighthouse приписал бы странице.
+    compressed = {
+        path: gzip.compress(path.read_bytes(), compresslevel=6)
+        for path in directory.rglob("*")
+        if compress and path.suffix in COMPRESSED and path.is_file()
+    }
 
     class Handler(http.server.SimpleHTTPRequestHandler):
+        # Соединение держится для следующих запросов (keep-alive), как у GitHub
+        # Pages (HTTP/2): с HTTP/1.0 каждый файл — новое TCP-соединение, и
+        # Lighthouse добавлял бы каждому файлу страницы лишний круг по сети.
+        protocol_version = "HTTP/1.1"
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(directory), **kwargs)
 
@@ -127,11 +147,9 @@ def serve(directory: Path, compress: bool) -> http.server.ThreadingHTTPServer:
                     return super().send_head()  # …/task1 → …/task1/
                 path = path / "index.html"
             wants = "gzip" in self.headers.get("Accept-Encoding", "")
-            if not (compress and wants and path.suffix in COMPRESSED):
-                return super().send_head()
-            if not path.is_file():
-                return super().send_head()  # 404 — как обычно
-            body = gzip.compress(path.read_bytes())
+            body = compressed.get(path) if wants else None
+            if body is None:
+                return super().send_head()  # без сжатия или 404 — как обычно
             self.send_response(200)
             self.send_header("Content-Type", self.guess_type(str(path)))
             self.send_header("Content-Encoding", "gzip")
@@ -186,6 +204,7 @@ def run_lighthouse(
     result = json.loads(json_path.read_text(encoding="utf-8"))
     if report:
         shutil.move(out.with_suffix(".report.html"), report)
+        shutil.copyfile(json_path, report.with_suffix(".json"))  # для разбора
     if result.get("runtimeError"):
         raise RuntimeError(f"lighthouse {url} ({form}): {result['runtimeError']}")
     scores = {
