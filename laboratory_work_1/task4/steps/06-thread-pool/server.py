@@ -58,6 +58,14 @@ MAX_ROOMS_PER_USER = 100  # комнат у одного пользовател�
 # Обработчиков два: на время системного вызова (send, recv, ожидание в селекторе)
 # поток отпускает GIL, и второй обработчик работает на втором ядре.
 WORKERS = 2
+# Пока соединений меньше, все они у первого обработчика: рассылка в чат на
+# полсотни человек — это полсотни send, и второй поток дал бы не скорость, а
+# переходы между потоками (проснуться, взять GIL) на каждое сообщение.
+SPREAD_FROM = 100
+# Обработчик отпускает GIL на каждом send и, вернувшись из ядра, ждёт его, пока
+# второй занят Python-кодом, — до интервала переключения (по умолчанию 5 мс).
+# При 1 мс очередь из сотни send не растягивается на полсекунды.
+SWITCH_INTERVAL = 0.001
 CLOSE_LINGER = 5.0  # сколько досылать очередь тому, кто ушёл сам (quit, закрыл)
 ACCEPT_TICK = 1.0  # accept с таймаутом: на Windows иначе не прервать Ctrl+C
 ACCEPT_PAUSE = 0.1  # пауза после сбоя accept (например, кончились дескрипторы)
@@ -509,8 +517,11 @@ class ChatServer:
             sock.close()
             return
         with self.lock:
-            # Обработчик — тот, у кого соединений меньше.
-            worker = min(self.workers, key=lambda worker: worker.load)
+            # Обработчик — первый, пока соединений мало, потом — у кого их меньше.
+            if len(self.connections) < SPREAD_FROM:
+                worker = self.workers[0]
+            else:
+                worker = min(self.workers, key=lambda worker: worker.load)
             full = len(self.connections) >= self.max_clients
             if not full and worker.load < MAX_PER_WORKER:
                 conn = Connection(sock, address, worker)
@@ -896,6 +907,7 @@ def bind_problem(error: Exception) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    sys.setswitchinterval(SWITCH_INTERVAL)  # GIL переходит от обработчика к обработчику
     # Ctrl+C — даже при запуске с &.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     logging.basicConfig(
