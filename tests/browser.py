@@ -73,6 +73,18 @@ os.execv(sys.argv[3], sys.argv[3:])
 """
 
 
+# Блоки статьи вдали от экрана браузер не раскладывает (content-visibility: auto в
+# docs/stylesheets/extra.css): размеров у них нет, axe не видит их текста. Для
+# проверок все блоки раскладываются, как если бы их долистали.
+LAY_OUT_ALL = """(() => {
+  const style = document.createElement("style");
+  style.textContent = ".md-typeset .highlight, .md-typeset > * " +
+    "{ content-visibility: visible !important }";
+  document.head.append(style);
+  return document.body.offsetHeight;
+})()"""
+
+
 def find_chromium() -> str | None:
     """Путь к Chromium/Chrome или None."""
     wanted = os.environ.get("CHROMIUM")

@@ -35,7 +35,7 @@ from unittest import mock
 import browser as browser_module
 import pytest
 import test_site
-from browser import FLAGS, Browser, require_chromium
+from browser import FLAGS, LAY_OUT_ALL, Browser, require_chromium
 from mkdocs.config import load_config
 from mkdocs.structure.files import get_files
 from npm_packages import npm_package
@@ -116,16 +116,6 @@ ONE_OF_EACH_CODE_STYLE = """((known) => {
   return [...seen];
 })(KNOWN)"""
 
-# Блоки кода и текста вдали от экрана браузер не раскладывает (content-visibility:
-# auto в docs/stylesheets/extra.css), и axe не видит их текста или мерит контраст
-# по прикидке. Для проверки все блоки раскладываются, как если бы их долистали.
-SHOW_ALL_CODE = """(() => {
-  const style = document.createElement("style");
-  style.textContent = ".md-typeset .highlight, .md-typeset > * " +
-    "{ content-visibility: visible !important }";
-  document.head.append(style);
-  return document.body.offsetHeight;
-})()"""
 
 # Тёмная тема — как по щелчку переключателя. Цвета Material меняет плавно
 # (transition), и axe мерил бы промежуточные, поэтому переходы выключены.
@@ -178,7 +168,7 @@ def page_violations(
     code_styles[:] = browser.evaluate(
         ONE_OF_EACH_CODE_STYLE.replace("KNOWN", json.dumps(code_styles))
     )
-    browser.evaluate(SHOW_ALL_CODE)
+    browser.evaluate(LAY_OUT_ALL)
     browser.evaluate(axe + "\n;0")
     found = {"light": json.loads(browser.evaluate(RUN_AXE))}
     browser.evaluate(DARK_THEME)

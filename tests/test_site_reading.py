@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from browser import (
+    LAY_OUT_ALL,
     Browser,
     computed_style,
     dom_tree,
@@ -276,17 +277,6 @@ TABLES = """(() => {
                          loose, cut});
 })()"""
 
-
-# Блоки вдали от экрана браузер не раскладывает (content-visibility: auto в
-# docs/stylesheets/extra.css), и размеров у них нет: для проверки все блоки
-# раскладываются, как если бы их долистали.
-LAY_OUT_ALL = """(() => {
-  const style = document.createElement("style");
-  style.textContent = ".md-typeset .highlight, .md-typeset > * " +
-    "{ content-visibility: visible !important }";
-  document.head.append(style);
-  return document.body.offsetHeight;
-})()"""
 
 # Блок кода с номерами строк показывает столько строк, сколько у него номеров:
 # высота текста кода — число номеров × высота строки (строки не слились в одну и
