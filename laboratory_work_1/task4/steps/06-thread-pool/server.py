@@ -254,7 +254,8 @@ class Worker:
     # --- сам поток-обработчик ------------------------------------------------
     def run(self) -> None:
         while self.running:
-            timeout = max(0.0, self.next_check - time.monotonic())
+            # Есть неотправленное (разрыв в конце круга разослал «вышел») — не спим.
+            timeout = 0 if self.fresh else max(0.0, self.next_check - time.monotonic())
             for key, events in self.selector.select(timeout):
                 conn = key.data
                 if conn is None:  # будильник
@@ -316,7 +317,7 @@ class Worker:
         except Disconnect as end:
             self.server.disconnect(conn, str(end))
             return
-        # Строка могла сдвинуть срок соединения ближе (presence, probe).
+        # Строка могла сдвинуть срок соединения ближе (presence).
         self.next_check = min(self.next_check, self.server.deadline(conn))
 
     def check_deadlines(self) -> None:
