@@ -37,6 +37,22 @@ class Cycle:
         self.started_ns = time.perf_counter_ns()
 
 
+def begin_connect(
+    address: tuple[str, int], nodelay: bool = False
+) -> socket.socket | int:
+    """Неблокирующий connect. Сокет — подключение идёт (чем кончилось, скажут
+    готовность к записи и SO_ERROR); число — код errno отказа, сокет закрыт."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setblocking(False)
+    if nodelay:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    code = sock.connect_ex(address)
+    if code not in (0, errno.EINPROGRESS):
+        sock.close()
+        return code
+    return sock
+
+
 def register_quit(
     address: tuple[str, int], parallel: int, seconds: float, cycle_timeout: float
 ) -> dict:
@@ -49,16 +65,13 @@ def register_quit(
 
     def start() -> None:
         nonlocal count
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        cycle = Cycle(sock, f"rq{count}")
+        name = f"rq{count}"
         count += 1
-        code = sock.connect_ex(address)
-        if code not in (0, errno.EINPROGRESS):
-            sock.close()
+        sock = begin_connect(address, nodelay=True)
+        if isinstance(sock, int):
             failures["connect"] = failures.get("connect", 0) + 1
             return
+        cycle = Cycle(sock, name)
         selector.register(sock, selectors.EVENT_WRITE, cycle)
         cycles.append(cycle)
 

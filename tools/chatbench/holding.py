@@ -21,6 +21,7 @@ import selectors
 import socket
 import time
 
+from .churn import begin_connect
 from .ledger import json_line
 
 ROOMS_LINE = json_line({"action": "rooms", "time": 0})
@@ -77,12 +78,9 @@ def hold_connections(
     def start() -> None:
         nonlocal opened
         opened += 1
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setblocking(False)
-        code = sock.connect_ex(address)
-        if code not in (0, errno.EINPROGRESS):
-            sock.close()
-            held.fail(f"connect: {errno.errorcode.get(code, code)}")
+        sock = begin_connect(address)
+        if isinstance(sock, int):
+            held.fail(f"connect: {errno.errorcode.get(sock, sock)}")
             return
         waiting = Pending(sock)
         selector.register(sock, selectors.EVENT_WRITE, waiting)

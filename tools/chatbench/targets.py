@@ -22,6 +22,17 @@ from .report import ASYNC, FINAL, POOL, TYPICAL, fmt, run_of, thousands
 # --------------------------------------------------------------------------
 
 
+def rounds_not_worse(ours: dict, other: dict) -> str:
+    """«не хуже в k раундах из n» — по парам раундов p99, шедших по кругу."""
+    pairs = [
+        (a["p99_ms"], b["p99_ms"])
+        for a, b in zip(ours.get("rounds", ()), other.get("rounds", ()), strict=False)
+        if a["p99_ms"] is not None and b["p99_ms"] is not None
+    ]
+    won = sum(a <= b for a, b in pairs)
+    return f"не хуже в {won} раундах из {len(pairs)}"
+
+
 def evaluate_targets(results: dict[int, dict]) -> list[dict]:
     """Цели задачи для финального сервера: что измерено и выполнено ли."""
     targets = []
@@ -73,19 +84,11 @@ def evaluate_targets(results: dict[int, dict]) -> list[dict]:
                 and typical["p99_ms"] is not None
                 and ours["p99_ms"] <= typical["p99_ms"]
             )
-            pairs = list(zip(ours["rounds"], typical["rounds"], strict=False))
-            won = sum(
-                1
-                for a, b in pairs
-                if a["p99_ms"] is not None
-                and b["p99_ms"] is not None
-                and a["p99_ms"] <= b["p99_ms"]
-            )
             add(
                 3,
                 "p99 не хуже шага 0",
                 f"{ours['p99_ms']} мс против {typical['p99_ms']} мс "
-                f"(по всем раундам; не хуже в {won} раундах из {len(pairs)})",
+                f"(по всем раундам; {rounds_not_worse(ours, typical)})",
                 fine,
             )
         add(
@@ -196,17 +199,6 @@ def median_of_rounds(row: dict, key: str) -> float | None:
     if not values:
         return row.get(key)
     return statistics.median(values)
-
-
-def rounds_not_worse(ours: dict, other: dict) -> str:
-    """«не хуже в k раундах из n» — по парам раундов p99, шедших по кругу."""
-    pairs = [
-        (a["p99_ms"], b["p99_ms"])
-        for a, b in zip(ours.get("rounds", ()), other.get("rounds", ()), strict=False)
-        if a["p99_ms"] is not None and b["p99_ms"] is not None
-    ]
-    won = sum(a <= b for a, b in pairs)
-    return f"не хуже в {won} раундах из {len(pairs)}"
 
 
 def evaluate_pool_targets(results: dict[int, dict]) -> list[dict]:

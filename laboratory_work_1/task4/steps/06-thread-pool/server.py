@@ -558,8 +558,9 @@ class ChatServer:
 
     def check_deadline(self, conn: Connection, now: float) -> float:
         """Срок наступил — шлёт probe или 408 (Disconnect); возвращает следующий."""
-        if now < self.deadline(conn):
-            return self.deadline(conn)
+        deadline = self.deadline(conn)
+        if now < deadline:
+            return deadline
         if conn.name is None:
             conn.send({"response": 408, "error": "Нет presence — соединение закрыто"})
             raise Disconnect(f"не представился за {self.handshake_timeout:g} с")
