@@ -51,6 +51,7 @@ def build_site(out: Path) -> tuple[Path, str]:
         PYTHONIOENCODING="utf-8",
         SITE_URL=SITE_URL,
         REPO_URL=REPO_URL,
+        EDIT_URI="edit/main/docs/",
     )
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],

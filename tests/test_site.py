@@ -841,3 +841,17 @@ def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
             # Свой размер картинки: по нему её открывает просмотрщик (glightbox).
             tiny = [(src, width) for src, _, width in layout["shots"] if width < 600]
             assert not tiny, f"{page}: у скриншотов нет своего размера: {tiny}"
+
+
+def test_a_local_build_has_no_edit_path_without_a_repository(monkeypatch):
+    """Без REPO_URL (сборка у себя) путь правки тоже пуст: постоянный путь без
+    адреса репозитория MkDocs считает неверным адресом на каждой странице, и
+    `mkdocs build --strict` у студента падал. Сборку целиком (5 с) тест не
+    повторяет: предупреждение MkDocs выдаёт ровно при таком сочетании настроек."""
+    from mkdocs.config import load_config
+
+    for name in ("SITE_URL", "REPO_URL", "EDIT_URI"):
+        monkeypatch.delenv(name, raising=False)
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    assert config.repo_url is None
+    assert config.edit_uri is None
