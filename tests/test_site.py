@@ -560,6 +560,19 @@ def test_code_lines_carry_no_per_line_anchors_and_material_mounts_code_lazily(
     assert "content.lazy" in config["features"]
 
 
+def test_no_page_waits_for_the_lightbox_before_it_shows(site, pages):
+    """Скрипт и стили просмотрщика картинок (glightbox) — в конце <body>, прямо
+    перед его запуском, а не в <head>: первый показ страницы их не ждёт
+    (tools/site_hooks.py, on_post_page). Что просмотрщик после переноса
+    открывает картинку, проверяет test_lab_code_fits_the_column…"""
+    out, _ = site
+    for page in pages:
+        head, _, body = (out / page).read_text(encoding="utf-8").partition("</head>")
+        assert "glightbox.min." not in head, f"{page}: просмотрщик в <head>"
+        start = body.index('<script id="init-glightbox">')
+        assert "glightbox.min.js" in body[:start], f"{page}: просмотрщик не загружен"
+
+
 SEARCH_INDEX = "search/search_index.json"
 SEARCH_DEADLINE = 10.0  # секунд на запрос индекса после щелчка в поле поиска
 
@@ -822,6 +835,20 @@ LAYOUT = """(async () => {
   return JSON.stringify({code, shots});
 })()"""
 
+# Щелчок по первому скриншоту: ширина картинки в открывшемся просмотрщике (0 — не
+# открылся за LIGHTBOX_DEADLINE_MS).
+LIGHTBOX_DEADLINE_MS = 5000
+OPEN_LIGHTBOX = """(async () => {
+  document.querySelector("a.glightbox").click();
+  const deadline = Date.now() + %d;
+  while (Date.now() < deadline) {
+    const img = document.querySelector(".glightbox-container .gslide-image img");
+    if (img && img.complete && img.naturalWidth) return img.naturalWidth;
+    await new Promise((done) => setTimeout(done, 50));
+  }
+  return 0;
+})()""" % LIGHTBOX_DEADLINE_MS
+
 
 @pytest.mark.browser
 def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
@@ -841,6 +868,8 @@ def test_lab_code_fits_the_column_and_screenshots_fill_it(served_site):
             # Свой размер картинки: по нему её открывает просмотрщик (glightbox).
             tiny = [(src, width) for src, _, width in layout["shots"] if width < 600]
             assert not tiny, f"{page}: у скриншотов нет своего размера: {tiny}"
+        # Просмотрщик загружается в конце страницы, а открывает картинку как прежде.
+        assert browser.evaluate(OPEN_LIGHTBOX) >= 600, "просмотрщик не открылся"
 
 
 def test_a_local_build_has_no_edit_path_without_a_repository(monkeypatch):

@@ -24,6 +24,12 @@ package-lock.json и кладёт dist/mermaid.min.js в кэш пользова
 (~/.cache/lab1-site/); на сайт файл попадает как `javascripts/mermaid.min.js`
 (его подключает extra_javascript в mkdocs.yml). npm нужен только при первой
 сборке с новой версией; без него строгая сборка падает с понятным сообщением.
+
+Просмотрщик картинок (плагин glightbox) ставит свой скрипт и стили в <head>, и
+страница не показывается, пока они не загрузятся, хотя нужны они только по
+щелчку на картинке. Хук переносит их в конец <body>, прямо перед строкой,
+которая запускает просмотрщик (on_post_page). Без хука (Zensical их не
+запускает) сайт работает так же, только первый показ страницы позже.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,6 +48,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,3 +203,23 @@ def on_files(files: Files, config) -> Files:
                 )
             )
     return files
+
+
+# Что плагин glightbox вставляет в <head> и чем он запускает просмотрщик в <body>
+LIGHTBOX_FILES = re.compile(
+    r'<link href="[^"]*glightbox\.min\.css" rel="stylesheet">'
+    r'|<script src="[^"]*glightbox\.min\.js"></script>'
+)
+LIGHTBOX_START = '<script id="init-glightbox">'
+
+
+@event_priority(-100)  # после плагина glightbox: он вставляет их в on_post_page
+def on_post_page(output: str, page, config) -> str:
+    """Скрипт и стили просмотрщика — из <head> в конец <body>: первый показ
+    страницы их не ждёт (Lighthouse: render-blocking resources)."""
+    head, end_of_head, body = output.partition("</head>")
+    moved = LIGHTBOX_FILES.findall(head)
+    if not moved or LIGHTBOX_START not in body:
+        return output
+    body = body.replace(LIGHTBOX_START, "".join(moved) + LIGHTBOX_START, 1)
+    return LIGHTBOX_FILES.sub("", head) + end_of_head + body
