@@ -840,14 +840,14 @@ LAYOUT = """(async () => {
 LIGHTBOX_DEADLINE_MS = 5000
 OPEN_LIGHTBOX = """(async () => {
   document.querySelector("a.glightbox").click();
-  const deadline = Date.now() + %d;
+  const deadline = Date.now() + DEADLINE_MS;
   while (Date.now() < deadline) {
     const img = document.querySelector(".glightbox-container .gslide-image img");
     if (img && img.complete && img.naturalWidth) return img.naturalWidth;
     await new Promise((done) => setTimeout(done, 50));
   }
   return 0;
-})()""" % LIGHTBOX_DEADLINE_MS
+})()""".replace("DEADLINE_MS", str(LIGHTBOX_DEADLINE_MS))
 
 
 @pytest.mark.browser
