@@ -4,7 +4,7 @@
 README, и на сайте). MkDocs берёт файлы только из docs_dir, поэтому перед
 сборкой мы добавляем каждый файл из img/ в список файлов сайта под путём
 `img/...`. Ссылки на страницах пишутся относительно docs/: со страницы
-`docs/lab1/task3.md` картинка — `../img/lab1/task3/page-server.svg`.
+`docs/lab1/task1.md` картинка — `../img/lab1/task1/greeting-server.svg`.
 Символические ссылки не нужны, и checkout на Windows работает так же.
 
 Так же публикуются программы лабораторной (laboratory_work_1/**/*.py и *.html):
