@@ -23,6 +23,7 @@ from browser import (
     resize,
     watch_page,
 )
+from support import ROOT
 from test_site import (
     ALL_DIAGRAMS,
     all_diagrams_page,
@@ -165,6 +166,19 @@ def pages_with(out, word: str) -> set[str]:
 
 
 TASK_PAGES = {f"lab1/task{n}/" for n in range(1, 6)}
+
+
+def test_one_spelling_of_datagram_across_the_site():
+    """«Дейтаграмма» — одним написанием везде: поиск по «датаграмме» иначе находил
+    бы одну страницу из шести, а читатель думал бы, что это разные вещи."""
+    sources = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+    sources += (ROOT / "laboratory_work_1").rglob("*.py")
+    other = [
+        path.relative_to(ROOT).as_posix()
+        for path in sources
+        if "датаграмм" in path.read_text(encoding="utf-8").lower()
+    ]
+    assert not other, f"«датаграмма» вместо «дейтаграмма»: {other}"
 
 
 @pytest.mark.browser
