@@ -823,6 +823,23 @@ def test_a_worker_never_holds_more_sockets_than_windows_select_takes(launch, ste
     server.assert_no_traceback()
 
 
+@on_steps("pool")
+def test_a_worker_that_dies_stops_the_server_loudly(launch, step):
+    """Ошибка в коде обработчика убивает его поток, а с ним — обслуживание его
+    клиентов. Сервер не работает дальше вполсилы: останавливается с понятной
+    строкой и кодом 1, и клиент видит конец соединения, а не тишину."""
+    fault = Path(__file__).parent / "worker_fault"
+    server = start_server(
+        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
+        task_name(step),
+    )
+    guest = Raw(server.port)
+    guest.send(request("users"))  # соединение у обработчика — и тот падает
+    assert server.wait_exit() == 1
+    server.wait_for(r"Ошибка: обработчик worker-0 упал, сервер остановлен", "stderr")
+    assert guest.wait_closed(timeout=1.0) == []
+
+
 def raise_descriptor_limit(wanted: int) -> None:
     """Поднимает мягкий предел дескрипторов теста до wanted (если жёсткий даёт)."""
     resource = pytest.importorskip("resource")

@@ -18,7 +18,8 @@ WORKERS потоков-обработчиков, и у каждого своя �
 Потоки: главный принимает соединения и отдаёт каждое обработчику, у которого их
 меньше; WORKERS обработчиков делают всё остальное. Сокет соединения трогает
 только его обработчик; другим потокам нужно что-то ему отправить — они кладут
-задание в ящик обработчика и будят его, если он ещё не разбужен.
+задание в ящик обработчика и будят его, если он ещё не разбужен. Упал
+обработчик (ошибка в коде сервера) — главный поток останавливает сервер.
 """
 
 import argparse
@@ -120,6 +121,10 @@ class RequestError(Exception):
 
 class Disconnect(Exception):
     """Соединение пора закрыть; текст — причина для лога."""
+
+
+class WorkerDied(Exception):
+    """Поток-обработчик упал на ошибке в коде сервера; текст — его имя."""
 
 
 def text_field(request: dict, key: str) -> str:
@@ -483,6 +488,7 @@ class ChatServer:
         for worker in self.workers:
             worker.thread.start()
         while True:
+            self.check_workers()
             try:
                 sock, address = listener.accept()
             except TimeoutError:  # просто тик: даём Ctrl+C сработать
@@ -493,6 +499,14 @@ class ChatServer:
                 time.sleep(ACCEPT_PAUSE)
                 continue
             self.start_connection(sock, address)
+
+    def check_workers(self) -> None:
+        """Обработчик упал — значит, в коде сервера ошибка (трассировку напечатал
+        threading). Его клиенты повисли бы без ответа, а сервер принимал бы новых:
+        лучше остановиться сразу и громко."""
+        for worker in self.workers:
+            if not worker.thread.is_alive():
+                raise WorkerDied(worker.thread.name)
 
     def log_accept_failure(self, error: OSError) -> None:
         """Сбой accept — в лог, но не чаще раза в ACCEPT_LOG_EVERY секунд:
@@ -939,6 +953,11 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # второй Ctrl+C не прервёт уборку
         listener.close()
         server.stop()
+    except WorkerDied as died:
+        listener.close()
+        server.stop()  # клиенты упавшего узнают о конце, когда закроется процесс
+        print(f"Ошибка: обработчик {died} упал, сервер остановлен", file=sys.stderr)
+        return 1
     log.info("Сервер остановлен.")
     return 0
 
