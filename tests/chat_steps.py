@@ -72,10 +72,15 @@ def task_name(step: str) -> str:
     return step_dir(step).relative_to(LAB).as_posix()
 
 
-def on_steps(*features: str, until: str | None = None) -> pytest.MarkDecorator:
-    """Параметр step: каждый шаг, у которого есть JIM и все названные темы;
-    until — тема, с которой тест к шагу уже неприменим."""
+def protocol_steps(*features: str, until: str | None = None) -> list[str]:
+    """Шаги, у которых есть JIM и все названные темы; until — тема, с которой
+    тест к шагу уже неприменим. По этому же списку считает tools/steps_table.py."""
     steps = steps_with("jim", *features)
     if until is not None:
         steps = [step for step in steps if not has(step, until)]
-    return pytest.mark.parametrize("step", steps)
+    return steps
+
+
+def on_steps(*features: str, until: str | None = None) -> pytest.MarkDecorator:
+    """Параметр step: каждый шаг из protocol_steps(*features, until=until)."""
+    return pytest.mark.parametrize("step", protocol_steps(*features, until=until))

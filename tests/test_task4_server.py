@@ -154,6 +154,16 @@ def chat_server(launch, step: str, *args):
     return start_server(launch, task_name(step), *args)
 
 
+def faulty_chat_server(launch, step: str, fault: str):
+    """Сервер шага step с подменой из tests/<fault>/sitecustomize.py: папка идёт
+    первой в PYTHONPATH, и Python загружает её модуль при запуске."""
+    folder = Path(__file__).parent / fault
+    return start_server(
+        lambda args: launch(args, env=program_env(PYTHONPATH=str(folder))),
+        task_name(step),
+    )
+
+
 def is_msg(message: dict) -> bool:
     return message.get("action") == "msg"
 
@@ -756,11 +766,7 @@ def test_over_the_total_backlog_the_biggest_non_reader_goes_first(launch, step):
 def test_a_socket_broken_before_accept_does_not_stop_the_server(launch, step):
     """На macOS setsockopt(TCP_NODELAY) падает на сокете, который клиент оборвал,
     пока тот ждал в очереди listen; сервер закрывает такой сокет и живёт дальше."""
-    fault = Path(__file__).parent / "nodelay_fault"
-    server = start_server(
-        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
-        task_name(step),
-    )
+    server = faulty_chat_server(launch, step, "nodelay_fault")
     assert Raw(server.port).wait_closed() == []  # первому — сразу закрытый сокет
     assert Raw(server.port).ask(presence("alice"))["response"] == 202
     assert server.running
@@ -805,11 +811,7 @@ def test_a_worker_never_holds_more_sockets_than_windows_select_takes(launch, ste
     """select в Windows берёт не больше 512 сокетов: у обработчика — не больше 500
     соединений, лишнему — 503, а не ValueError, который убил бы обработчик."""
     raise_descriptor_limit(1200)
-    fault = Path(__file__).parent / "windows_select"
-    server = start_server(
-        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
-        task_name(step),
-    )
+    server = faulty_chat_server(launch, step, "windows_select")
     crowd = [Raw(server.port) for _ in range(1000)]  # по 500 у каждого обработчика
     for raw in crowd:  # каждое соединение обслужено: запрос до presence — 401
         raw.send(request("users"))
@@ -828,11 +830,7 @@ def test_a_worker_that_dies_stops_the_server_loudly(launch, step):
     """Ошибка в коде обработчика убивает его поток, а с ним — обслуживание его
     клиентов. Сервер не работает дальше вполсилы: останавливается с понятной
     строкой и кодом 1, и клиент видит конец соединения, а не тишину."""
-    fault = Path(__file__).parent / "worker_fault"
-    server = start_server(
-        lambda args: launch(args, env=program_env(PYTHONPATH=str(fault))),
-        task_name(step),
-    )
+    server = faulty_chat_server(launch, step, "worker_fault")
     guest = Raw(server.port)
     guest.send(request("users"))  # соединение у обработчика — и тот падает
     assert server.wait_exit() == 1

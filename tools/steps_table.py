@@ -34,14 +34,17 @@ import chat_steps  # noqa: E402 — после пути к tests/
 PAGES = {step: f"step-{number}.md" for number, step in enumerate(chat_steps.STEPS)}
 
 
-def decorator_call(function: ast.FunctionDef, name: str) -> list | None:
-    """Аргументы-строки декоратора name(...) функции или None, если его нет."""
+def decorator_call(function: ast.FunctionDef, name: str) -> tuple[list, dict] | None:
+    """Аргументы декоратора name(...) функции — позиционные и именованные
+    (литералы) — или None, если его нет."""
     for decorator in function.decorator_list:
         if (
             isinstance(decorator, ast.Call)
             and getattr(decorator.func, "id", "") == name
         ):
-            return [ast.literal_eval(arg) for arg in decorator.args]
+            args = [ast.literal_eval(arg) for arg in decorator.args]
+            keywords = {k.arg: ast.literal_eval(k.value) for k in decorator.keywords}
+            return args, keywords
     return None
 
 
@@ -57,32 +60,19 @@ def properties(functions: list[ast.FunctionDef]) -> list[tuple[str, str]]:
     """Свойства из тестов с @fixed_by: (короткое имя из docstring, тема)."""
     found = []
     for function in functions:
-        arguments = decorator_call(function, "fixed_by")
-        if arguments:
+        call = decorator_call(function, "fixed_by")
+        if call:
             label = (ast.get_docstring(function) or function.name).splitlines()[0]
-            found.append((label.rstrip("."), arguments[0]))
+            found.append((label.rstrip("."), call[0][0]))
     return found
-
-
-def until_feature(function: ast.FunctionDef) -> str | None:
-    """Тема из @on_steps(..., until=тема): с ней тест к шагу неприменим."""
-    for decorator in function.decorator_list:
-        if isinstance(decorator, ast.Call):
-            for keyword in decorator.keywords:
-                if keyword.arg == "until":
-                    return ast.literal_eval(keyword.value)
-    return None
 
 
 def protocol_tests(functions: list[ast.FunctionDef], step: str) -> int:
     """Сколько тестов протокола (@on_steps) запускается на шаге."""
     count = 0
     for function in functions:
-        features = decorator_call(function, "on_steps")
-        if features is None or step not in chat_steps.steps_with("jim", *features):
-            continue
-        until = until_feature(function)
-        if until is None or not chat_steps.has(step, until):
+        call = decorator_call(function, "on_steps")
+        if call is not None and step in chat_steps.protocol_steps(*call[0], **call[1]):
             count += 1
     return count
 

@@ -25,7 +25,7 @@ from .churn import begin_connect
 from .ledger import json_line
 
 ROOMS_LINE = json_line({"action": "rooms", "time": 0})
-UNAUTHORIZED = b'"response": 401'
+UNAUTHORIZED = 401  # «сначала представьтесь»: соединение принято и обслуживается
 
 
 class Held:
@@ -147,8 +147,8 @@ def step(waiting: Pending, selector: selectors.BaseSelector, done) -> None:
         return
     waiting.inbox += data
     if b"\n" in waiting.inbox:
-        line = waiting.inbox.split(b"\n", 1)[0]
-        done(waiting, None if UNAUTHORIZED in line else f"ответ {reply_code(line)}")
+        code = reply_code(waiting.inbox.split(b"\n", 1)[0])
+        done(waiting, None if code == UNAUTHORIZED else f"ответ {code}")
 
 
 def reply_code(line: bytes):

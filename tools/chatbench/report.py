@@ -49,6 +49,16 @@ def run_of(results: dict, number: int, kind: str) -> dict | None:
     return row
 
 
+def values_of(
+    results: dict, number: int, key: str, first: str, second: str
+) -> tuple[float, float] | None:
+    """Значения key у двух серверов в сценарии; None — если у кого-то его нет."""
+    a, b = run_of(results, number, first), run_of(results, number, second)
+    if not (a and b) or a.get(key) is None or b.get(key) is None:
+        return None
+    return a[key], b[key]
+
+
 def not_measured(row: dict) -> str:
     """Почему строки нет: сервер не умеет — или умеет, но замер ему не по силам
     за разумное время (сценарий 8 у шагов 0–4)."""
@@ -270,11 +280,12 @@ def pool_comparison(results: dict) -> list[str]:
         (8, "rss_connected_mb", "память со всеми соединениями", " МБ", 1),
         (8, "threads_connected", "потоков при них", "", 0),
     ):
-        pool, final = run_of(results, number, POOL), run_of(results, number, FINAL)
-        if not (pool and final) or pool.get(key) is None or final.get(key) is None:
+        values = values_of(results, number, key, POOL, FINAL)
+        if values is None:
             continue
-        shown = f"{number_text(pool[key], digits)} против "
-        parts.append(f"{text} — {shown}{number_text(final[key], digits)}{unit}")
+        pool, final = values
+        shown = f"{number_text(pool, digits)} против "
+        parts.append(f"{text} — {shown}{number_text(final, digits)}{unit}")
     if not parts:
         return []
     return [
@@ -318,10 +329,10 @@ def asyncio_comparison(results: dict, ours: str = FINAL) -> list[str]:
     better, worse = [], []
 
     def compare(number, key, text, unit, digits, higher_is_better):
-        mine, other = run_of(results, number, ours), run_of(results, number, ASYNC)
-        if not (mine and other) or mine.get(key) is None or other.get(key) is None:
+        values = values_of(results, number, key, ASYNC, ours)
+        if values is None:
             return None
-        a, b = other[key], mine[key]
+        a, b = values
         shown = f"{text}: {number_text(a, digits)} против {number_text(b, digits)}"
         shown += f" {unit}"
         wins = a > b if higher_is_better else a < b
