@@ -493,6 +493,11 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch, step):
     )
     reset.send(b'{"action": "msg", "to": "#gen')  # полстроки — и обрыв
     reset.reset()
+    # RST заметит чтение («соединение сброшено»). Остальные уходят после: иначе
+    # уведомление о них, отправленное reset, может первым забрать ошибку сброса
+    # (ядро сообщает её один раз), и поток чтения reset увидел бы просто конец
+    # данных раньше, чем писавший успел записать причину.
+    server.wait_for(r"reset отключился: (соединение сброшено|ошибка записи)", "stderr")
     dropped.send(b'{"action": "msg", "to": "#general", "mess')
     dropped.close()
     unnamed.reset()
@@ -514,9 +519,6 @@ def test_abrupt_disconnects_leave_no_threads_behind(launch, step):
         lambda: thread_count(pid) == base + per_conn,
         message=lambda: f"потоков {thread_count(pid)}, а не {base + per_conn}",
     )
-    # RST заметит чтение («соединение сброшено»)
-    # или запись уведомления о других — как повезёт.
-    server.wait_for(r"reset отключился: (соединение сброшено|ошибка записи)", "stderr")
     server.assert_no_traceback()
 
 
